@@ -1,0 +1,89 @@
+# Cache-bypass swapin for shmem/tmpfs: the rig.
+# 'make run' and 'make test' are the two commands; 'make help' lists the rest.
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build
+export TOP BUILD KSRC FORCE
+
+KCONF ?= test
+KIMAGE = $(BUILD)/obj-$(1)/arch/x86/boot/bzImage
+KTREE := $(BUILD)/linux
+
+# Debian packages the rig uses (the kernel source is pinned).
+DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox-static \
+	flex bison bc libelf-dev libssl-dev cpio ccache gnuplot-nox sparse quilt spin \
+	stress-ng rsync xz-utils python3 gcc make util-linux
+
+.PHONY: help deps tree refresh kernel selftests run test model bench stress \
+	check-series checkpatch clean distclean
+
+help:
+	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
+	@echo "make test        build the debug kernel, run the model check, smoke tests and selftests"
+	@echo "make deps        install the Debian packages the rig needs (as root)"
+	@echo "make tree        prepare build/linux: pristine 6.12.117 + owned files + patches/ (quilt)"
+	@echo "make refresh     bring edits made in build/linux back into patches/ and mm/, include/"
+	@echo "make kernel      build a kernel: KCONF=test (debug) or KCONF=bench"
+	@echo "make selftests   build selftests/ on the host"
+	@echo "make model       spin: the protocol model and its broken variants"
+	@echo "make bench       benchmarks, all modes interleaved in one boot"
+	@echo "make stress DURATION=600   race scenarios for as long as asked"
+	@echo "make check-series          every prefix of the series builds"
+	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
+	@echo "make clean       remove builds and results (keeps the pristine source)"
+	@echo "Variables: KSRC=/path/to/6.12.y tree instead of Debian's source; FORCE=1 discards"
+	@echo "unrefreshed edits in build/linux; JOBS=N; CCACHE_DIR (default ~/.cache/shmbp-ccache)."
+
+deps:
+	@$(TOP)/scripts/deps.sh $(DEB_PACKAGES)
+
+tree: deps
+	@$(TOP)/scripts/tree.sh prepare
+
+refresh:
+	@$(TOP)/scripts/tree.sh refresh
+
+kernel: tree
+	@$(TOP)/scripts/kernel.sh $(KCONF) >/dev/null
+
+selftests: tree
+	@if [ -f $(TOP)/selftests/Makefile ]; then \
+		$(MAKE) -s -C $(TOP)/selftests KTREE=$(KTREE) || exit 1; fi
+
+run: tree
+	@$(TOP)/scripts/kernel.sh bench >/dev/null
+	@$(TOP)/scripts/run.sh $(call KIMAGE,bench)
+
+test: tree
+	@$(TOP)/scripts/kernel.sh test >/dev/null
+	@$(MAKE) -s selftests
+	@$(TOP)/scripts/test.sh $(call KIMAGE,test)
+
+model:
+	@$(MAKE) -s -C $(TOP)/model
+
+bench: tree
+	@$(TOP)/scripts/kernel.sh bench >/dev/null
+	@$(MAKE) -s selftests
+	@$(TOP)/scripts/bench.sh $(call KIMAGE,bench)
+
+stress: tree
+	@$(TOP)/scripts/kernel.sh test >/dev/null
+	@$(MAKE) -s selftests
+	@$(TOP)/scripts/stress.sh $(call KIMAGE,test) $(DURATION)
+
+check-series: tree
+	@$(TOP)/scripts/check-series.sh
+
+checkpatch: tree
+	@cd $(KTREE) && perl scripts/checkpatch.pl --strict --terse --no-tree $(TOP)/patches/*.patch && \
+		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm include -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
+
+clean:
+	rm -rf $(BUILD)/obj-* $(BUILD)/linux.new $(TOP)/results
+	-$(MAKE) -s -C $(TOP)/selftests clean 2>/dev/null
+	-$(MAKE) -s -C $(TOP)/model clean 2>/dev/null
+
+distclean: clean
+	rm -rf $(BUILD)

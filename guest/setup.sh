@@ -1,0 +1,65 @@
+#!/bin/sh
+# Guest setup, sourced by jobs: zram swap, a memory cgroup, a tmpfs mount.
+# Parameters (environment, with defaults):
+#   ZRAM_SIZE=1G ZRAM_ALGO=lz4   zram swap device size and compressor
+#   PAGE_CLUSTER=0               vm.page-cluster (swap readahead, 2^N pages)
+#   CG=shmbp CG_MAX=max CG_HIGH=max CG_SWAP_MAX=max   cgroup v2 group for the workload
+#   TMPFS_DIR=/mnt/tmpfs TMPFS_SIZE=2G TMPFS_HUGE=never   the workload's tmpfs
+#   SWAPIN_MODE=bypass           /sys/kernel/mm/shmem_swapin/mode, when the kernel has it
+#   ZSWAP=N                      zswap on (Y) or off
+: "${ZRAM_SIZE:=1G}" "${ZRAM_ALGO:=lz4}" "${PAGE_CLUSTER:=0}"
+: "${CG:=shmbp}" "${CG_MAX:=max}" "${CG_HIGH:=max}" "${CG_SWAP_MAX:=max}"
+: "${TMPFS_DIR:=/mnt/tmpfs}" "${TMPFS_SIZE:=2G}" "${TMPFS_HUGE:=never}"
+: "${SWAPIN_MODE:=bypass}" "${ZSWAP:=N}"
+
+setup_fail() { echo "setup: $*" >&2; exit 1; }
+
+setup_zram() {
+	[ -e /sys/block/zram0 ] || setup_fail "no /sys/block/zram0 (CONFIG_ZRAM?)"
+	if grep -q '^/dev/zram0' /proc/swaps; then swapoff /dev/zram0 || setup_fail "swapoff"; fi
+	echo 1 > /sys/block/zram0/reset
+	# the compressor has to be chosen before the size
+	echo "$ZRAM_ALGO" > /sys/block/zram0/comp_algorithm || setup_fail "zram algorithm $ZRAM_ALGO"
+	echo "$ZRAM_SIZE" > /sys/block/zram0/disksize || setup_fail "zram size $ZRAM_SIZE"
+	mkswap /dev/zram0 >/dev/null || setup_fail "mkswap"
+	swapon -p 100 /dev/zram0 || setup_fail "swapon"
+	echo "$PAGE_CLUSTER" > /proc/sys/vm/page-cluster
+	if [ -w /sys/module/zswap/parameters/enabled ]; then
+		echo "$ZSWAP" > /sys/module/zswap/parameters/enabled
+	fi
+}
+
+setup_cgroup() {
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control || setup_fail "memory controller"
+	mkdir -p "/sys/fs/cgroup/$CG"
+	echo "$CG_MAX" > "/sys/fs/cgroup/$CG/memory.max"
+	echo "$CG_HIGH" > "/sys/fs/cgroup/$CG/memory.high"
+	echo "$CG_SWAP_MAX" > "/sys/fs/cgroup/$CG/memory.swap.max"
+}
+
+setup_tmpfs() {
+	mkdir -p "$TMPFS_DIR"
+	mountpoint -q "$TMPFS_DIR" && umount "$TMPFS_DIR"
+	mount -t tmpfs -o "size=$TMPFS_SIZE,huge=$TMPFS_HUGE" shmbp "$TMPFS_DIR" || setup_fail "tmpfs huge=$TMPFS_HUGE"
+}
+
+set_swapin_mode() {
+	if [ -w /sys/kernel/mm/shmem_swapin/mode ]; then
+		echo "$1" > /sys/kernel/mm/shmem_swapin/mode || setup_fail "swapin mode $1"
+	elif [ "$1" != swapcache ]; then
+		echo "setup: kernel has no /sys/kernel/mm/shmem_swapin/mode (stock kernel?)" >&2
+		return 1
+	fi
+}
+
+# Run a command inside the workload cgroup.
+in_cgroup() {
+	sh -c 'echo $$ > "/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+setup_all() {
+	setup_zram
+	setup_cgroup
+	setup_tmpfs
+	set_swapin_mode "$SWAPIN_MODE" || true
+}
