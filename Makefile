@@ -15,7 +15,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	flex bison bc libelf-dev libssl-dev cpio ccache gnuplot-nox sparse quilt spin \
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
-.PHONY: help deps tree refresh kernel selftests run test model bench stress \
+.PHONY: help deps tree tree-peer refresh kernel selftests run test model bench stress \
 	check-series checkpatch clean distclean
 
 help:
@@ -51,7 +51,10 @@ selftests: tree
 	@if [ -f $(TOP)/selftests/Makefile ]; then \
 		$(MAKE) -s -C $(TOP)/selftests KTREE=$(KTREE) || exit 1; fi
 
-run: tree
+tree-peer: deps
+	@$(TOP)/scripts/tree.sh prepare peer
+
+run: tree-peer
 	@$(TOP)/scripts/kernel.sh bench >/dev/null
 	@$(TOP)/scripts/run.sh $(call KIMAGE,bench)
 
@@ -63,7 +66,7 @@ test: tree
 model:
 	@$(MAKE) -s -C $(TOP)/model
 
-bench: tree
+bench: tree-peer
 	@$(TOP)/scripts/kernel.sh bench >/dev/null
 	@$(MAKE) -s selftests
 	@$(TOP)/scripts/bench.sh $(call KIMAGE,bench)
@@ -81,7 +84,7 @@ checkpatch: tree
 		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm include -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
 
 clean:
-	rm -rf $(BUILD)/obj-* $(BUILD)/linux.new $(TOP)/results
+	rm -rf $(BUILD)/obj-* $(BUILD)/linux.new $(BUILD)/linux-peer.new $(TOP)/results
 	-$(MAKE) -s -C $(TOP)/selftests clean 2>/dev/null
 	-$(MAKE) -s -C $(TOP)/model clean 2>/dev/null
 

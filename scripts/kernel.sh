@@ -18,9 +18,11 @@ if [ "$variant" = stock ]; then
 		if [ -n "${KSRC:-}" ]; then echo "$BUILD/pristine/ksrc"; else echo "$BUILD/pristine/linux-$KVER"; fi)
 	obj=$BUILD/obj-stock-$flavour
 else
+	# the bench kernel carries the benchmark-only peer patches (patches/peer/)
 	src=$BUILD/linux
+	[ "$flavour" = bench ] && src=$BUILD/linux-peer
 	obj=$BUILD/obj-$flavour
-	[ -f "$src/Makefile" ] || die "no prepared tree at $src: run 'make tree'"
+	[ -f "$src/Makefile" ] || die "no prepared tree at $src: run 'make tree' (bench: scripts/tree.sh prepare peer)"
 fi
 
 for t in gcc:gcc make:make flex:flex bison:bison bc:bc ccache:ccache cpio:cpio; do

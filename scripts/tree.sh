@@ -10,7 +10,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-TREE=$BUILD/linux
+# Variant "peer": the series plus the benchmark-only patches in patches/peer/, in its own
+# tree (build/linux-peer), used by the bench kernel.
+VARIANT=${2:-}
+if [ "$VARIANT" = peer ]; then
+	TREE=$BUILD/linux-peer
+	export QUILT_SERIES=$BUILD/series-peer
+	mkdir -p "$BUILD"
+	{ cat "$TOP/patches/series"; cat "$TOP/patches/peer/series"; } > "$QUILT_SERIES.tmp"
+	cmp -s "$QUILT_SERIES.tmp" "$QUILT_SERIES" || mv "$QUILT_SERIES.tmp" "$QUILT_SERIES"
+	rm -f "$QUILT_SERIES.tmp"
+else
+	TREE=$BUILD/linux
+fi
 QRC=$TOP/scripts/quiltrc
 MIN_FREE_GB=${MIN_FREE_GB:-8}
 
@@ -75,11 +87,18 @@ ensure_pristine() {
 	mv "$dir.tmp" "$dir"
 }
 
+all_patches() {
+	series_patches
+	if [ "$VARIANT" = peer ]; then
+		sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/peer/series" | awk '{print $1}'
+	fi
+}
+
 inputs_stamp() {
 	local files=("$TOP/patches/series") p f
-	for p in $(series_patches); do files+=("$TOP/patches/$p"); done
+	for p in $(all_patches); do files+=("$TOP/patches/$p"); done
 	for f in $(owned_files); do files+=("$TOP/$f"); done
-	{ source_id; hash_files "${files[@]}"; } | sha256sum | cut -c1-16
+	{ source_id; echo "$VARIANT"; hash_files "${files[@]}"; } | sha256sum | cut -c1-16
 }
 
 # Files the manifest covers: everything a patch touches, and the owned files.
@@ -140,14 +159,14 @@ prepare() {
 	fi
 
 	check_disk
-	local new=$BUILD/linux.new
+	local new=$TREE.new
 	rm -rf "$new"
-	note "preparing a new tree: pristine + owned files + $(series_patches | wc -l) patches"
+	note "preparing $TREE: pristine + owned files + $(all_patches | wc -l) patches"
 	cp -a "$(pristine_dir)" "$new"
 	rm -f "$new/.shmbp-pristine"
 	copy_owned_into "$new"
 	ln -sfn "$TOP/patches" "$new/patches"
-	if [ -n "$(series_patches)" ]; then
+	if [ -n "$(all_patches)" ]; then
 		local log=$BUILD/quilt-push.log
 		if ! q "$new" push -a > "$log" 2>&1; then
 			echo "error: the series does not apply to $(source_id):" >&2
@@ -185,6 +204,7 @@ prepare() {
 }
 
 refresh() {
+	[ "$VARIANT" = peer ] && die "refresh works on build/linux, the series' tree"
 	[ -d "$TREE" ] || die "no prepared tree at $TREE: run 'make tree' first"
 	need quilt quilt
 	local top
