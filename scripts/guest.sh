@@ -39,9 +39,9 @@ cmdline+=" ${KCMDLINE_EXTRA:-}"
 
 # KVM only if a short probe boot of this very kernel reaches userspace; the answer is
 # cached per host kernel and guest kernel.
-accel="-accel tcg,thread=multi"
+accel=${QEMU_ACCEL:-"-accel tcg,thread=multi"}
 probe=$BUILD/kvm-probe-$(uname -r)
-if [ "${TRY_KVM:-1}" = 1 ] && [ -w /dev/kvm ]; then
+if [ -z "${QEMU_ACCEL:-}" ] && [ "${TRY_KVM:-1}" = 1 ] && [ -w /dev/kvm ]; then
 	if [ ! -f "$probe" ]; then
 		plog=$(mktemp)
 		timeout -k 2 15 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 -nographic -no-reboot \

@@ -26,7 +26,7 @@
 
 static wait_queue_head_t shmem_marker_wait_table[SHMEM_MARKER_WAIT_SIZE] __cacheline_aligned;
 
-static int shmem_swapin_mode_value __read_mostly = SHMEM_SWAPIN_BYPASS;
+static int shmem_swapin_mode_value __read_mostly = SHMEM_SWAPIN_MODE_BYPASS;
 
 struct shmem_marker_key {
 	struct address_space *mapping;
@@ -133,7 +133,7 @@ void shmem_marker_handoff(struct address_space *mapping, pgoff_t index)
 /**
  * shmem_swapin_mode - the swapin path selected at run time
  *
- * Return: SHMEM_SWAPIN_BYPASS or SHMEM_SWAPIN_SWAPCACHE.
+ * Return: SHMEM_SWAPIN_MODE_BYPASS or SHMEM_SWAPIN_MODE_SWAPCACHE.
  */
 enum shmem_swapin_mode shmem_swapin_mode(void)
 {
@@ -164,8 +164,8 @@ void shmem_swapin_debug_delay(void)
 
 #ifdef CONFIG_SYSFS
 static const char * const shmem_swapin_mode_names[SHMEM_SWAPIN_NR_MODES] = {
-	[SHMEM_SWAPIN_SWAPCACHE] = "swapcache",
-	[SHMEM_SWAPIN_BYPASS] = "bypass",
+	[SHMEM_SWAPIN_MODE_SWAPCACHE] = "swapcache",
+	[SHMEM_SWAPIN_MODE_BYPASS] = "bypass",
 };
 
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -19,8 +19,8 @@
 #include <linux/xarray.h>
 
 enum shmem_swapin_mode {
-	SHMEM_SWAPIN_SWAPCACHE,
-	SHMEM_SWAPIN_BYPASS,
+	SHMEM_SWAPIN_MODE_SWAPCACHE,
+	SHMEM_SWAPIN_MODE_BYPASS,
 	SHMEM_SWAPIN_NR_MODES,
 };
 
@@ -120,7 +120,7 @@ static inline void shmem_marker_handoff(struct address_space *mapping,
 
 static inline enum shmem_swapin_mode shmem_swapin_mode(void)
 {
-	return SHMEM_SWAPIN_SWAPCACHE;
+	return SHMEM_SWAPIN_MODE_SWAPCACHE;
 }
 
 static inline void shmem_swapin_debug_delay(void)

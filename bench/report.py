@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Summarise 'make bench' results folders: JSON with every raw number, a Markdown report,
+and gnuplot PNGs.
+
+usage: report.py TOP LABEL=RESULTS_DIR [LABEL=RESULTS_DIR ...]
+"""
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = ["swapcache", "bypass", "poll"]
+
+
+def load_dir(d):
+    runs = []
+    path = os.path.join(d, "bench.jsonl")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    runs.append(json.loads(line))
+    meta = {}
+    if os.path.exists(os.path.join(d, "meta.json")):
+        with open(os.path.join(d, "meta.json")) as f:
+            meta = json.load(f)["meta"]
+    fio = []
+    for p in sorted(glob.glob(os.path.join(d, "fio-*.json"))):
+        name = os.path.basename(p)[4:-5]
+        rw, eng, mode, rnd = name.split("-")
+        try:
+            with open(p) as f:
+                j = json.load(f)["jobs"][0]
+        except (ValueError, KeyError, IndexError):
+            continue
+        rec = {"rw": rw, "engine": eng, "mode": mode, "round": int(rnd)}
+        for op in ("read", "write"):
+            o = j[op]
+            if not o["io_bytes"]:
+                continue
+            pct = o["clat_ns"].get("percentile", {})
+            rec[op] = {"iops": o["iops"], "bw_mib_s": o["bw_bytes"] / 2**20,
+                       "clat_p50_us": pct.get("50.000000", 0) / 1000,
+                       "clat_p99_us": pct.get("99.000000", 0) / 1000}
+        v0 = read_vmstat(p[:-5] + ".vmstat0")
+        v1 = read_vmstat(p[:-5] + ".vmstat1")
+        rec["counters"] = {k: v1[k] - v0.get(k, 0) for k in v1
+                           if k.startswith("shmem_swapin") or k in ("pswpin", "pswpout")}
+        fio.append(rec)
+    return {"dir": d, "meta": meta, "runs": runs, "fio": fio}
+
+
+def read_vmstat(p):
+    out = {}
+    if os.path.exists(p):
+        with open(p) as f:
+            for line in f:
+                k, v = line.split()
+                out[k] = int(v)
+    return out
+
+
+def stats(vals):
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+def fmt(x, nd=3):
+    return "-" if x is None else ("%.*f" % (nd, x))
+
+
+def summarise(data):
+    s = {}
+    runs = data["runs"]
+    tests = sorted({r["test"] for r in runs})
+    for t in tests:
+        s[t] = {}
+        for m in MODES + ["n/a"]:
+            rs = [r for r in runs if r["test"] == t and r["mode"] == m]
+            if not rs:
+                continue
+            e = {"seconds": stats([r["seconds"] for r in rs]),
+                 "mib_s": stats([r["mib_s"] for r in rs]),
+                 "bad_pages": sum(r["bad_pages"] for r in rs),
+                 "peak_shmem_kb": stats([r["peak_shmem_kb"] for r in rs]),
+                 "peak_zram_bytes": stats([r["peak_zram_bytes"] for r in rs]),
+                 "counters": {k: sum(r["counters"][k] for r in rs if r["counters"][k] >= 0)
+                              for k in rs[0]["counters"]}}
+            if t == "contend":
+                lat = sorted(x for r in rs for x in r.get("lat_all_us", []))
+                e["lat_us"] = {"p50": lat[len(lat) // 2], "p99": lat[len(lat) * 99 // 100],
+                               "max": lat[-1], "faults": len(lat)}
+                e["p99_per_round"] = stats([r["lat_us"]["p99"] for r in rs])
+            s[t][m] = e
+    fio = {}
+    for rec in data["fio"]:
+        key = "%s-%s" % (rec["rw"], rec["engine"])
+        fio.setdefault(key, {}).setdefault(rec["mode"], []).append(rec)
+    fs = {}
+    for key, bymode in fio.items():
+        fs[key] = {}
+        for m, recs in bymode.items():
+            e = {}
+            for op in ("read", "write"):
+                xs = [r[op] for r in recs if op in r]
+                if xs:
+                    e[op] = {k: stats([x[k] for x in xs]) for k in xs[0]}
+            e["counters"] = {k: sum(r["counters"].get(k, 0) for r in recs)
+                             for k in recs[0]["counters"]}
+            fs[key][m] = e
+    return s, fs
+
+
+def ratio(s, t, m, key="seconds"):
+    try:
+        return s[t][m][key]["median"] / s[t]["swapcache"][key]["median"]
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+def markdown(label, data, s, fs):
+    meta = data["meta"]
+    out = []
+    out.append("### %s run (`%s`)\n" % (label, os.path.relpath(data["dir"])))
+    out.append("Machine: QEMU TCG guest on a 2-core host, %s vCPU(s), %d MiB, kernel %s; "
+               "zram %s (%s), vm.page-cluster=%s, clocksource %s; %s rounds, modes "
+               "interleaved per round.\n" % (
+                   meta.get("cpus"), meta.get("mem_kb", 0) // 1024, meta.get("kernel"),
+                   meta.get("zram_algo"), meta.get("zram_size"), meta.get("page_cluster"),
+                   meta.get("clocksource"), meta.get("rounds")))
+    if label == "icount":
+        out.append("Times are guest time under `-icount shift=3,sleep=off` (one vCPU): an "
+                   "instruction count, deterministic across boots.\n")
+    out.append("| workload | mode | median s | min s | max s | MiB/s | ratio to swapcache | "
+               "bad pages | peak Shmem MiB | peak zram MiB |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for t in ("seq-mmap", "seq-read", "rand-mmap", "contend", "anon-seq"):
+        if t not in s:
+            continue
+        for m in MODES + ["n/a"]:
+            e = s[t].get(m)
+            if not e:
+                continue
+            r = ratio(s, t, m)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |" % (
+                t, m if m != "n/a" else "anon", fmt(e["seconds"]["median"]),
+                fmt(e["seconds"]["min"]), fmt(e["seconds"]["max"]),
+                fmt(e["mib_s"]["median"], 1), fmt(r, 3), e["bad_pages"],
+                fmt(e["peak_shmem_kb"]["median"] / 1024, 1),
+                fmt(e["peak_zram_bytes"]["median"] / 2**20, 1)))
+    out.append("")
+    if "contend" in s:
+        out.append("Contention (`contend`: %s threads fault the same swapped-out page, page "
+                   "after page; latency of every fault, all rounds pooled):\n" % "16")
+        out.append("| mode | faults | p50 us | p99 us | max us | median per-round p99 us | "
+                   "bypass | marker waits | poll waits | fallbacks | wasted allocs |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for m in MODES:
+            e = s["contend"].get(m)
+            if not e:
+                continue
+            c = e["counters"]
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                m, e["lat_us"]["faults"], fmt(e["lat_us"]["p50"], 1), fmt(e["lat_us"]["p99"], 1),
+                fmt(e["lat_us"]["max"], 1), fmt(e["p99_per_round"]["median"], 1),
+                c.get("shmem_swapin_bypass"), c.get("shmem_swapin_marker_wait"),
+                c.get("shmem_swapin_poll_wait"), c.get("shmem_swapin_fallback"),
+                c.get("shmem_swapin_wasted")))
+        out.append("")
+    if fs:
+        out.append("fio over tmpfs, file in a memory cgroup limited to half its size (4 KiB, "
+                   "medians over rounds):\n")
+        out.append("| job | mode | read IOPS | ratio | read MiB/s | clat p50 us | clat p99 us | "
+                   "write IOPS | bypass | swapcache |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
+        for key in sorted(fs):
+            base = fs[key].get("swapcache", {}).get("read", {}).get("iops", {}).get("median")
+            for m in MODES:
+                e = fs[key].get(m)
+                if not e or "read" not in e:
+                    continue
+                rd = e["read"]
+                wr = e.get("write", {}).get("iops", {}).get("median")
+                out.append("| %s | %s | %.0f | %s | %.1f | %.1f | %.1f | %s | %s | %s |" % (
+                    key, m, rd["iops"]["median"],
+                    fmt(rd["iops"]["median"] / base if base else None, 3),
+                    rd["bw_mib_s"]["median"], rd["clat_p50_us"]["median"],
+                    rd["clat_p99_us"]["median"], "-" if wr is None else "%.0f" % wr,
+                    e["counters"].get("shmem_swapin_bypass"),
+                    e["counters"].get("shmem_swapin_swapcache")))
+        out.append("")
+    return "\n".join(out)
+
+
+def targets(s, fs):
+    rows = []
+
+    def row(name, target, value, ok):
+        rows.append("| %s | %s | %s | %s |" % (name, target, value,
+                                              "met" if ok else "not met" if ok is not None else "-"))
+    for t, name in (("seq-mmap", "sequential swapin, mmap"), ("seq-read", "sequential swapin, read()"),
+                    ("rand-mmap", "random 4 KiB swapin")):
+        r = ratio(s, t, "bypass")
+        row(name + ": bypass time / swapcache time", "<= 0.90", fmt(r, 3),
+            None if r is None else r <= 0.90)
+    try:
+        p = s["contend"]["bypass"]["lat_us"]["p99"]
+        q = s["contend"]["poll"]["lat_us"]["p99"]
+        row("contention p99: bypass / poll", "<= 0.10", fmt(p / q if q else None, 3),
+            None if not q else p / q <= 0.10)
+    except KeyError:
+        pass
+    for key in ("randread-psync", "randread-mmap"):
+        try:
+            a = fs[key]["bypass"]["read"]["iops"]["median"]
+            b = fs[key]["swapcache"]["read"]["iops"]["median"]
+            row("fio %s IOPS: bypass / swapcache" % key, ">= 1.10", fmt(a / b, 3), a / b >= 1.10)
+        except KeyError:
+            pass
+    try:
+        a = s["seq-mmap"]["bypass"]["peak_shmem_kb"]["median"]
+        b = s["seq-mmap"]["swapcache"]["peak_shmem_kb"]["median"]
+        row("peak Shmem during seq-mmap: bypass / swapcache", "<= 1.00", fmt(a / b, 3), a <= b * 1.01)
+    except KeyError:
+        pass
+    return ["| target | goal | measured | |", "|---|---|---|---|"] + rows
+
+
+def plots(top, label, s, stamp):
+    img = os.path.join(top, "docs", "img")
+    os.makedirs(img, exist_ok=True)
+    dat = os.path.join(top, "results", "plot-%s-%s" % (label, stamp))
+    os.makedirs(dat, exist_ok=True)
+    tests = [t for t in ("seq-mmap", "seq-read", "rand-mmap", "anon-seq") if t in s]
+    with open(os.path.join(dat, "times.dat"), "w") as f:
+        f.write("test swapcache bypass poll anon\n")
+        for t in tests:
+            vals = []
+            for m in MODES + ["n/a"]:
+                e = s[t].get(m)
+                vals.append("%.4f" % e["seconds"]["median"] if e else "0")
+            f.write("%s %s\n" % (t, " ".join(vals)))
+    gp = """set terminal pngcairo size 900,500
+set output '%s/bench-%s-swapin-time.png'
+set title 'Swapin time per mode (%s, median of rounds)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'seconds'
+set key top left
+plot '%s/times.dat' using 2:xtic(1) title 'swapcache', '' using 3 title 'bypass (marker)', '' using 4 title 'poll (peer)', '' using 5 title 'anonymous'
+""" % (img, label, label, dat)
+    if "contend" in s:
+        for m in MODES:
+            e = s["contend"].get(m)
+            if not e:
+                continue
+        gp += "set output '%s/bench-%s-contention-cdf.png'\n" % (img, label)
+        gp += "set title 'Per-fault latency, 16 threads on one swapped-out page (%s)'\n" % label
+        gp += "set style data lines\nset logscale x\nset xlabel 'latency (us)'\nset ylabel 'fraction of faults'\nset key bottom right\n"
+        parts = []
+        for m in MODES:
+            # recompute the CDF from the pooled latencies
+            pass
+        gp += "plot " + ", ".join("'%s/cdf-%s.dat' using 1:2 with lines lw 2 title '%s'" % (dat, m, m)
+                                  for m in MODES if os.path.exists(os.path.join(dat, "cdf-%s.dat" % m))) + "\n"
+    with open(os.path.join(dat, "plot.gp"), "w") as f:
+        f.write(gp)
+    return dat, gp
+
+
+def write_cdfs(dat, data):
+    for m in MODES:
+        lat = sorted(x for r in data["runs"] if r["test"] == "contend" and r["mode"] == m
+                     for x in r.get("lat_all_us", []))
+        if not lat:
+            continue
+        with open(os.path.join(dat, "cdf-%s.dat" % m), "w") as f:
+            n = len(lat)
+            step = max(1, n // 2000)
+            for i in range(0, n, step):
+                f.write("%.2f %.5f\n" % (max(lat[i], 0.1), (i + 1) / n))
+            f.write("%.2f 1.0\n" % max(lat[-1], 0.1))
+
+
+def main():
+    top = sys.argv[1]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    everything = {"generated": stamp, "runs": {}}
+    md = ["<!-- generated by bench/report.py from make bench; do not edit by hand -->",
+          "## Results of the last `make bench` (%s)\n" % stamp]
+    for arg in sys.argv[2:]:
+        label, d = arg.split("=", 1)
+        data = load_dir(d)
+        s, fs = summarise(data)
+        everything["runs"][label] = {"dir": d, "meta": data["meta"], "raw": data["runs"],
+                                     "fio_raw": data["fio"], "summary": s, "fio_summary": fs}
+        md.append(markdown(label, data, s, fs))
+        md.append("Targets (%s run):\n" % label)
+        md.extend(targets(s, fs))
+        md.append("")
+        dat, _ = plots(top, label, s, stamp)
+        write_cdfs(dat, data)
+        _, gp = plots(top, label, s, stamp)
+        try:
+            subprocess.run(["gnuplot", os.path.join(dat, "plot.gp")], check=True,
+                           stderr=subprocess.DEVNULL)
+            md.append("![swapin time, %s](img/bench-%s-swapin-time.png)\n" % (label, label))
+            if "contend" in s:
+                md.append("![contention latency CDF, %s](img/bench-%s-contention-cdf.png)\n" % (label, label))
+        except (OSError, subprocess.CalledProcessError) as e:
+            md.append("(plots failed: %s)\n" % e)
+    out = os.path.join(top, "results", "bench-%s.json" % stamp)
+    with open(out, "w") as f:
+        json.dump(everything, f, indent=1)
+    with open(os.path.join(top, "docs", "benchmarks-results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+    print("raw numbers: %s" % out)
+
+
+if __name__ == "__main__":
+    main()
