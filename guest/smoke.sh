@@ -15,6 +15,7 @@ swap_used_kb() { awk 'NR > 1 {s += $4} END {print s + 0}' /proc/swaps; }
 
 echo "# smoke: $mb MiB tmpfs file, mode $mode"
 set_swapin_mode "$mode" || { notok "mode $mode not available"; echo "1..$n"; exit 1; }
+grep -q '^/dev/zram0' /proc/swaps || setup_zram
 CG=smoke CG_MAX=max
 setup_cgroup
 dir=/mnt/smoke
@@ -64,7 +65,8 @@ rm -f $dir/file /tmp/smoke.ref
 umount $dir
 sleep 1
 left=$(($(swap_used_kb) - base_swap))
-if [ "$left" -le 16 ]; then
+# Each CPU's swap slot cache may keep up to 64 slots allocated (counted as used).
+if [ "$left" -le $((64 * 4 * $(nproc))) ]; then
 	ok "swap use back to baseline ($left kB left)"
 else
 	notok "swap use not back to baseline: $left kB left"
