@@ -6,10 +6,10 @@
  * device, and these processes:
  *
  *   faulter(0..NF-1)  shmem_get_folio_gfp() -> shmem_swapin_folio(): whoever
- *                     wins the pin and the claim is the bypass owner
+ *                     wins the claim and the pin is the bypass owner
  *                     (shmem_swapin_bypass()), the others meet the marker and
- *                     sleep in shmem_marker_wait(), or fall back to the swap
- *                     cache path.
+ *                     sleep in shmem_marker_wait(), or take the swap cache
+ *                     path.
  *   trunc()           hole punch / truncation / eviction: shmem_undo_range()
  *                     -> shmem_free_swap() on whatever index i holds.
  *   swapoff()         try_to_unuse() -> shmem_unuse() -> shmem_swapin_folio()
@@ -33,10 +33,15 @@
  *   CHECK_P6  finding: no shmem task polls on a bypass owner's pin
  *   CHECK_P6B the same, except after a swap-level party held the slot
  *
- * Broken variants (each must violate its property): FREE_ON_TRUNC, NO_CHECK,
- * NO_WAKE_HANDOFF, CONST_MARKER, NO_PIN, LOST_WAKE_ORDER.
- * Alternatives for the P6 finding: FIX_PIN_RECHECK, FIX_CLAIM_THEN_PIN.
- * Other knobs: NF (2 or 3 faulters), NO_READ_ERROR, WITNESS=n.
+ * The design's protocol is modelled by default: Claim (E -> marker(E)),
+ * then Pin (swapcache_prepare), Read, Install, Release; a failed pin puts E
+ * back (unclaim) and falls back to the swap cache path.
+ *
+ * Broken variants (each must violate its property): FREE_ON_TRUNC,
+ * NO_CHECK, NO_WAKE_HANDOFF, NO_WAKE_UNCLAIM, CONST_MARKER, NO_PIN,
+ * LOST_WAKE_ORDER.  Earlier orders, for the P6 finding: PIN_THEN_CLAIM,
+ * PIN_RECHECK.  Other knobs: NF (2 or 3 faulters), NO_READ_ERROR,
+ * WITNESS=n.
  */
 
 #ifndef NF
@@ -375,81 +380,82 @@ inline bypass_read_install_release(me, s)
 	fi
 }
 
-#ifndef FIX_CLAIM_THEN_PIN
-/* the protocol of design.md section 3: pin, then claim */
+#if !defined(PIN_THEN_CLAIM) && !defined(PIN_RECHECK)
+/* design.md section 3: Claim (step 2), then Pin (step 3) */
 inline swapin_bypass(me, s)
 {
+	bypass_claim(me, s);
+	if
+	:: r == FAIL -> res = AGAIN		/* -EEXIST: look again */
+	:: r == OK ->
+		/* the owner now holds the mapping's reference to E, so E
+		 * cannot be freed: swapcache_prepare() cannot see -ENOENT */
 #ifndef NO_PIN
-	bypass_pin(s);
+		bypass_pin(s);
+		P1(sm_used[s] && sm_cnt[s] > 0);
 #else
-	r = OK;			/* broken: no pin against swap-level parties */
+		r = OK;			/* broken: no pin against swap-level parties */
 #endif
+		if
+		:: r == OK -> bypass_read_install_release(me, s)
+		:: else ->
+			/* -EEXIST: a swap-level party has E.  Unclaim:
+			 * marker(E) -> E under the xa lock, then wake */
+			atomic {
+				if
+				:: m_kind == MARK && m_val == MVAL(s) ->
+					W(12, inq[0] || inq[1] || inq[2]);
+					m_kind = SWP; m_val = s; m_owner = NONE;
+					r = OK
+				:: else -> r = FAIL	/* truncated meanwhile */
+				fi
+			};
+#ifndef NO_WAKE_UNCLAIM
+			wake();
+#endif
+			if
+			:: r == OK ->
+				W(4, true);
+				read_swap_cache_async(me, s)	/* -EAGAIN: fallback */
+			:: else ->
+				/* drop the reference truncation left us */
+				W(11, true);
+				atomic { free_swap_and_cache(s) };
+				lost[me] = 0;
+				res = AGAIN
+			fi
+		fi
+	fi
+}
+#else
+/* the first version of the design (and of the brief): Pin, then Claim.
+ * PIN_RECHECK adds a recheck of mapping[i] after a failed pin. */
+inline swapin_bypass(me, s)
+{
+	bypass_pin(s);
 	if
 	:: r == ENOENT -> res = AGAIN		/* freed under us: look again */
 	:: r == EEXIST ->
-#ifdef FIX_PIN_RECHECK
-		/* mitigation: before falling back, look whether mapping[i]
-		 * still holds E; if not (an owner's marker, or the page),
-		 * return -EEXIST so that the caller sleeps on the marker */
+#ifdef PIN_RECHECK
 		if
 		:: atomic { m_kind == SWP && m_val == s } ->
 			read_swap_cache_async(me, s)
-		:: else -> res = AGAIN
+		:: else -> res = AGAIN		/* sleep on the marker */
 		fi
 #else
-		/* W11: the pin failed while the owner's marker is visible */
-		W(11, m_kind == MARK && m_val == MVAL(s) && owner_pin[s]);
+		/* W13: the pin failed while the owner's marker is visible */
+		W(13, m_kind == MARK && m_val == MVAL(s) && owner_pin[s]);
 		read_swap_cache_async(me, s)	/* fallback */
 #endif
 	:: r == OK ->
 		bypass_claim(me, s);
 		if
 		:: r == FAIL ->
-#ifndef NO_PIN
-			atomic {
-				W(4, sm_cnt[s] == 0);	/* truncated in S1 */
-				owner_pin[s] = 0; hc_put(s)	/* swapcache_clear */
-			};
-#endif
+			/* undo the pin; frees the slot if truncation dropped
+			 * its count meanwhile */
+			atomic { owner_pin[s] = 0; hc_put(s) };
 			res = AGAIN
 		:: r == OK -> bypass_read_install_release(me, s)
-		fi
-	fi
-}
-#else
-/* alternative order: claim, then pin; on -EEXIST put E back */
-inline swapin_bypass(me, s)
-{
-	bypass_claim(me, s);
-	if
-	:: r == FAIL -> res = AGAIN
-	:: r == OK ->
-		/* the owner now holds the mapping's reference of E, so E
-		 * cannot be freed: the pin cannot see ENOENT */
-		bypass_pin(s);
-		P1(r != ENOENT);
-		if
-		:: r == OK -> bypass_read_install_release(me, s)
-		:: else ->
-			/* a swap-level party has E: marker(E) -> E again */
-			atomic {
-				if
-				:: m_kind == MARK && m_val == MVAL(s) ->
-					m_kind = SWP; m_val = s; m_owner = NONE;
-					r = OK
-				:: else -> r = FAIL	/* removed meanwhile */
-				fi
-			};
-			if
-			:: r == OK ->
-				wake();
-				read_swap_cache_async(me, s)	/* fallback */
-			:: else ->
-				/* the remover did not drop the count: we do */
-				atomic { swap_put(s) };
-				lost[me] = 0;
-				res = AGAIN
-			fi
 		fi
 	fi
 }

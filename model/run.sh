@@ -11,7 +11,7 @@
 #   run.sh variants | finding | witness
 #                    one part of `all'
 #   run.sh deep      the design's model with three faulters (NF=3), P1-P3
-#                    and P5 (about 3 minutes and 5 GB of memory)
+#                    and P5 in one run (about 3.5 minutes, 8 GB of memory)
 #   run.sh one VARIANT PROP [NF]
 #                    one run, e.g. `run.sh one CONST_MARKER P2' (VARIANT is
 #                    CORRECT for the design); prints the trail's location
@@ -19,7 +19,9 @@
 # Outputs go to model/out/<variant>-<prop>[-nf<N>]/ (git-ignored): the
 # generated verifier, the commands (cmd), pan's log, the trail and its
 # replay by `spin -t -p -g -l' (trail.txt).
-# Environment: SPIN, CC, JOBS (parallel runs, default 2), OUT, MEMLIM (MB).
+# Environment: SPIN, CC, JOBS (parallel runs, default 2), OUT, MEMLIM (MB),
+# MODEL_DEFINES (extra -D options for every run, e.g. to see `check' fail
+# on a broken model: MODEL_DEFINES=-DNO_PIN run.sh check).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,32 +46,34 @@ declare -A TITLE=(
 
 # Broken variants and the properties each must violate; all the others must
 # hold.  The reasons are in docs/model.md.
-VARIANTS="FREE_ON_TRUNC NO_CHECK NO_WAKE_HANDOFF CONST_MARKER NO_PIN LOST_WAKE_ORDER"
+VARIANTS="FREE_ON_TRUNC NO_CHECK NO_WAKE_HANDOFF NO_WAKE_UNCLAIM CONST_MARKER NO_PIN LOST_WAKE_ORDER"
 declare -A EXPECT=(
-	[FREE_ON_TRUNC]="P1 P4"
+	[FREE_ON_TRUNC]="P1 P2 P4"
 	[NO_CHECK]="P1 P2"
 	[NO_WAKE_HANDOFF]="P4 P5"
+	[NO_WAKE_UNCLAIM]="P4 P5"
 	[CONST_MARKER]="P2"
 	[NO_PIN]="P3"
 	[LOST_WAKE_ORDER]="P4 P5"
 )
 declare -A PRIMARY=(
-	[FREE_ON_TRUNC]=P1 [NO_CHECK]=P2 [NO_WAKE_HANDOFF]=P4
+	[FREE_ON_TRUNC]=P1 [NO_CHECK]=P2 [NO_WAKE_HANDOFF]=P4 [NO_WAKE_UNCLAIM]=P4
 	[CONST_MARKER]=P2 [NO_PIN]=P3 [LOST_WAKE_ORDER]=P4
 )
-WITNESSES="1 2 3 4 5 6 7 8 9 10 11"
+WITNESSES="1 2 3 4 5 6 7 8 9 10 11 12"
 declare -A WTITLE=(
 	[1]="a freed slot is reused for the same index and claimed again"
 	[2]="swapoff is the owner"
 	[3]="a claim while an owner whose marker was removed still runs"
-	[4]="truncation in S1: claim fails, swapcache_clear frees the slot"
+	[4]="the pin fails (swap-level party): unclaim, swap cache path"
 	[5]="read error: poisoned entry installed"
-	[6]="handoff: the owner finds its marker gone"
+	[6]="handoff: the owner finds its marker gone at install"
 	[7]="truncation removes a marker while a waiter is queued"
 	[8]="a faulter polls in __read_swap_cache_async on an owner's pin"
 	[9]="the swap-level party's swap cache folio is installed"
 	[10]="the swap-level party reads a reused slot"
-	[11]="a pin fails while the owner's marker is visible (then polls)"
+	[11]="the pin fails and the marker was truncated: owner frees E"
+	[12]="unclaim while a waiter is queued"
 )
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -115,6 +119,7 @@ run_one() {
 
 	local defs="-DNF=$nf" ccflags="-DMEMLIM=$MEMLIM" panflags="-m400000"
 	[ "$variant" != CORRECT ] && defs="$defs -D$variant"
+	defs="$defs ${MODEL_DEFINES:-}"
 	case $spec in
 	P4)
 		defs="$defs -DCHECK_P4"
@@ -301,24 +306,27 @@ do_variants() {
 	return $bad
 }
 
-# the P6 finding: the design and two alternatives; each must keep P1-P5
-FIXES="CORRECT FIX_PIN_RECHECK FIX_CLAIM_THEN_PIN"
-declare -A EXPECT6=([CORRECT]="fail fail" [FIX_PIN_RECHECK]="fail fail" [FIX_CLAIM_THEN_PIN]="fail pass")
+# the P6 finding: the design's claim-then-pin order against the first
+# design's pin-then-claim order (and that order with a recheck); all three
+# must keep P1-P5
+ORDERS="CORRECT PIN_THEN_CLAIM PIN_RECHECK"
+declare -A EXPECT6=([CORRECT]="fail pass" [PIN_THEN_CLAIM]="fail fail" [PIN_RECHECK]="fail fail")
 do_finding() {
 	local bad=0 v
-	for v in $FIXES; do
+	for v in $ORDERS; do
 		rm -rf "${OUT:?}/$v-P6" "${OUT:?}/$v-P6B"
 		echo "fail $v P6 2"
-		if [ "$v" = FIX_CLAIM_THEN_PIN ]; then echo "pass $v P6B 2"; else echo "fail $v P6B 2"; fi
+		if [ "$v" = CORRECT ]; then echo "pass $v P6B 2"; else echo "fail $v P6B 2"; fi
 		[ "$v" = CORRECT ] && continue	# P1-P5: do_check
 		echo "pass $v P1+P2+P3+P5 2"
 		[ "$FULL" = 1 ] && echo "pass $v P4 2"
-	done | run_many
+	done | { cat; echo "fail PIN_THEN_CLAIM W 2 13"; } | run_many
 	echo
-	echo "Finding: ${TITLE[P6]} (design.md section 1: \"Nobody polls.\")"
+	echo "Polling (design.md section 1: \"Nobody polls.\"), claim-then-pin against pin-then-claim"
+	echo "  P6  = ${TITLE[P6]}"
 	echo "  P6B = ${TITLE[P6B]}"
 	printf "  %-20s %-6s %-6s %-12s %-6s %-10s %s\n" variant P6 P6B "P1-P3,P5" P4 verdict "shortest P6 counterexample"
-	for v in $FIXES; do
+	for v in $ORDERS; do
 		local a b c d verdict=ok
 		a=$(field "$OUT/$v-P6" 1); b=$(field "$OUT/$v-P6B" 1)
 		if [ "$v" = CORRECT ]; then
@@ -334,6 +342,13 @@ do_finding() {
 		printf "  %-20s %-6s %-6s %-12s %-6s %-10s %s steps (%s)\n" "$([ $v = CORRECT ] && echo design || echo $v)" \
 			"$a" "$b" "$c" "$d" "$verdict" "$(field "$OUT/$v-P6" 3)" "$OUT/$v-P6/trail.short"
 	done
+	if [ "$(field "$OUT/W13" 1)" = fail ]; then
+		echo "  PIN_THEN_CLAIM: a pin fails while the owner's marker is visible, then polls:" \
+			"reached, trail $(field "$OUT/W13" 3) steps (W13)"
+	else
+		echo "  PIN_THEN_CLAIM: W13 (pin fails while the owner's marker is visible) NOT REACHED"
+		bad=1
+	fi
 	return $bad
 }
 
@@ -371,7 +386,7 @@ one)
 	[ $# -ge 3 ] || die "usage: run.sh one VARIANT PROP [NF]"
 	mode=pass
 	[ "$2" != CORRECT ] && case " ${EXPECT[$2]:-} " in *" $3 "*) mode=fail;; esac
-	case $3 in P6|P6B) mode=fail;; esac
+	case $3 in P6) mode=fail;; P6B) [ "$2" != CORRECT ] && mode=fail;; esac
 	run_one "$mode" "$2" "$3" "${4:-2}"
 	d=$OUT/$2-$3; [ "${4:-2}" != 2 ] && d=$d-nf$4
 	echo "$(field "$d" 1): $(field "$d" 2); trail $(field "$d" 3) steps;" \
