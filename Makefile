@@ -15,7 +15,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	flex bison bc libelf-dev libssl-dev cpio ccache gnuplot-nox sparse quilt spin \
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
-.PHONY: help deps tree tree-peer negative refresh kernel selftests run test model bench stress \
+.PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
 	check-series checkpatch clean distclean
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "make model       spin: the protocol model and its broken variants"
 	@echo "make bench       benchmarks, all modes interleaved in one boot"
 	@echo "make stress DURATION=600   race scenarios for as long as asked"
+	@echo "make upstream    kernel selftests (memfd, mm, cgroup) on stock 6.12.117 and ours"
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
 	@echo "make check-series          every prefix of the series builds"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
@@ -76,6 +77,10 @@ stress: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null
 	@$(MAKE) -s selftests
 	@$(TOP)/scripts/stress.sh $(call KIMAGE,test) $(DURATION)
+
+upstream: tree-peer
+	@$(TOP)/scripts/kernel.sh bench >/dev/null
+	@$(TOP)/scripts/upstream.sh
 
 negative: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null

@@ -46,11 +46,11 @@ while [ $r -le "$ROUNDS" ]; do
 					echo "$((FIO_MB / 2))M" > "/sys/fs/cgroup/$CG/memory.max"
 					rm -f "$TMPFS_DIR/fio.data"
 					in_cgroup fio --name=lay --directory="$TMPFS_DIR" --filename=fio.data \
-						--size="${FIO_MB}M" --rw=write --bs=1M --ioengine=psync \
+						--size="${FIO_MB}M" --rw=write --bs=1M --ioengine=psync --fallocate=none \
 						--buffer_compress_percentage=50 --refill_buffers --output=/dev/null
 					cp /proc/vmstat /tmp/vm.0
 					in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=fio.data \
-						--size="${FIO_MB}M" --rw=$rw --bs=4k --ioengine=$eng --time_based \
+						--size="${FIO_MB}M" --rw=$rw --bs=4k --ioengine=$eng --fallocate=none --time_based \
 						--runtime="$FIO_RUNTIME" --randrepeat=1 --norandommap \
 						--output-format=json --output="fio-$rw-$eng-$mode-$r.json" ||
 						{ echo "# FAILED: fio $rw $eng $mode"; fail=1; }

@@ -9,12 +9,12 @@ setup_all || exit 1
 echo "# mode: $(cat /sys/kernel/mm/shmem_swapin/mode 2>/dev/null || echo 'swapcache (stock kernel)')"
 echo "# file ${FILE_MB} MiB, memory.max $CG_MAX, zram $ZRAM_SIZE $ZRAM_ALGO, tmpfs huge=$TMPFS_HUGE"
 in_cgroup fio --name=layout --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
-	--rw=write --bs=1M --ioengine=psync --buffer_compress_percentage=50 \
+	--rw=write --bs=1M --ioengine=psync --fallocate=none --buffer_compress_percentage=50 \
 	--refill_buffers --output=layout.txt || exit 1
 grep -E '^(Filename|SwapTotal|SwapFree)' /proc/swaps /proc/meminfo
 cp /proc/vmstat vmstat.before
 in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
-	--rw="$RW" --bs="$BS" --ioengine="$ENGINE" --time_based --runtime="$RUNTIME" \
+	--rw="$RW" --bs="$BS" --ioengine="$ENGINE" --fallocate=none --time_based --runtime="$RUNTIME" \
 	--randrepeat=1 --norandommap --output-format=json --output=fio.json || exit 1
 cp /proc/vmstat vmstat.after
 cat /sys/fs/cgroup/$CG/memory.stat > memory.stat

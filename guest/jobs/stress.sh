@@ -24,7 +24,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		m=$(grep -c -i 'mismatch' /tmp/race.log); mism=$((mism + m))
 	fi
 	in_cgroup fio --name=verify --directory="$TMPFS_DIR" --filename=v.data --size="${FIO_MB}M" \
-		--rw=randwrite --bs=4k --ioengine=psync --verify=crc32c --do_verify=1 \
+		--rw=randwrite --bs=4k --ioengine=psync --fallocate=none --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --buffer_compress_percentage=50 --output=/tmp/fio.log > /dev/null 2>&1 || {
 		fails=$((fails + 1)); mism=$((mism + 1)); echo "# fio verify FAILED"; tail -n 5 /tmp/fio.log; }
 	rm -f "$TMPFS_DIR/v.data"

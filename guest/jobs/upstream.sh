@@ -1,0 +1,34 @@
+#!/bin/sh
+# Upstream selftests from the kernel's tools/testing/selftests, built on the host into
+# $KST (build/kst). One line per test program: "ok|not ok N suite/prog # summary".
+. "$TOP/guest/setup.sh"
+: "${KST:=$TOP/build/kst}"
+setup_zram || exit 1
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
+n=0
+run() {
+	name=$1; shift
+	n=$((n + 1))
+	cd "$(dirname "$1")" || return
+	timeout -k 5 "${UPSTREAM_TIMEOUT:-300}" "$@" > "/mnt/results/$(echo "$name" | tr / _).log" 2>&1
+	rc=$?
+	cd /mnt/results
+	sum=$(grep -a -E '^# (Totals|PASSED|FAILED|SUMMARY)|^ok|^not ok' "/mnt/results/$(echo "$name" | tr / _).log" | grep -a -c '^ok')
+	bad=$(grep -a -c -E '^not ok' "/mnt/results/$(echo "$name" | tr / _).log")
+	tot=$(grep -a -E '^# Totals' "/mnt/results/$(echo "$name" | tr / _).log" | tail -n 1)
+	case $rc in
+	0) echo "ok $n $name # rc=0 ok-lines=$sum not-ok-lines=$bad $tot" ;;
+	4) echo "ok $n $name # SKIP rc=4 $tot" ;;
+	*) echo "not ok $n $name # rc=$rc ok-lines=$sum not-ok-lines=$bad $tot" ;;
+	esac
+}
+echo "KTAP version 1"
+run memfd/memfd_test "$KST/memfd/memfd_test"
+run mm/cow "$KST/mm/cow"
+run mm/uffd-unit-tests "$KST/mm/uffd-unit-tests"
+run mm/madv_populate "$KST/mm/madv_populate"
+run mm/split_huge_page_test "$KST/mm/split_huge_page_test"
+run cgroup/test_memcontrol "$KST/cgroup/test_memcontrol"
+run cgroup/test_zswap "$KST/cgroup/test_zswap"
+echo "1..$n"
