@@ -6,7 +6,8 @@
  *   swapin_bench seq-mmap  DIR MB      sequential swapin through mmap faults
  *   swapin_bench seq-read  DIR MB      sequential swapin through pread()
  *   swapin_bench rand-mmap DIR MB      random-order 4 KiB swapin through mmap faults
- *   swapin_bench contend   DIR THREADS PAGES   THREADS fault the same page, page after page
+ *   swapin_bench contend   DIR THREADS PAGES [LABEL]   THREADS fault the same page, page
+ *                                      after page
  *   swapin_bench anon-seq  MB          sequential swapin of anonymous memory (reference)
  *
  * Every page holds data that compresses but is not uniform, derived from its index, and is
@@ -348,9 +349,9 @@ static void *contender(void *arg)
 	return NULL;
 }
 
-static int run_contend(const char *dir, int threads, size_t pages)
+static int run_contend(const char *dir, int threads, size_t pages, const char *label)
 {
-	struct result r = { .test = "contend", .pages = pages };
+	struct result r = { .test = label, .pages = pages };
 	pthread_t *th = calloc(threads, sizeof(*th)), sth;
 	int fd;
 	long t;
@@ -391,7 +392,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "rand-mmap"))
 		return run_seq("rand-mmap", argv[2], strtoul(argv[3], NULL, 0), 0, 1);
 	if (argc >= 5 && !strcmp(argv[1], "contend"))
-		return run_contend(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0));
+		return run_contend(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0),
+				   argc >= 6 ? argv[5] : "contend");
 	if (argc >= 3 && !strcmp(argv[1], "anon-seq"))
 		return run_anon(strtoul(argv[2], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);

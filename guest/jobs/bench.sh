@@ -6,7 +6,7 @@
 . "$TOP/guest/setup.sh"
 : "${ROUNDS:=5}" "${MODES:=swapcache bypass poll}" "${SEQ_MB:=512}" "${RAND_MB:=128}"
 : "${CONT_THREADS:=16}" "${CONT_PAGES:=300}" "${ANON_MB:=512}" "${FIO:=1}" "${FIO_MB:=256}"
-: "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}"
+: "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}" "${CONT_DELAY_US:=500}"
 ZRAM_SIZE=${ZRAM_SIZE:-2G} TMPFS_SIZE=${TMPFS_SIZE:-3G}
 B=$TOP/bench/bin/swapin_bench
 setup_zram || exit 1
@@ -40,6 +40,13 @@ while [ $r -le "$ROUNDS" ]; do
 		has seq && runb seq-read "$TMPFS_DIR" "$SEQ_MB"
 		has rand && runb rand-mmap "$TMPFS_DIR" "$RAND_MB"
 		has contend && runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES"
+		# the same with a slow device emulated: the owner holds its marker (or, in
+		# poll mode, its pin) CONT_DELAY_US longer; the swap cache path has no such delay
+		if has contend && [ "$mode" != swapcache ] && [ -w /sys/kernel/mm/shmem_swapin/debug_delay_us ]; then
+			echo "$CONT_DELAY_US" > /sys/kernel/mm/shmem_swapin/debug_delay_us
+			runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES" contend-slow
+			echo 0 > /sys/kernel/mm/shmem_swapin/debug_delay_us
+		fi
 		if has fio && [ "$FIO" = 1 ]; then
 			for rw in randread randrw; do
 				for eng in psync mmap; do

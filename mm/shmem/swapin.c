@@ -26,6 +26,9 @@
 
 static wait_queue_head_t shmem_marker_wait_table[SHMEM_MARKER_WAIT_SIZE] __cacheline_aligned;
 
+/* The debug_delay_us knob: debug kernels only */
+#define SHMEM_SWAPIN_DELAY_KNOB	IS_ENABLED(CONFIG_DEBUG_VM)
+
 static int shmem_swapin_mode_value __read_mostly = SHMEM_SWAPIN_MODE_BYPASS;
 
 struct shmem_marker_key {
@@ -140,7 +143,7 @@ enum shmem_swapin_mode shmem_swapin_mode(void)
 	return READ_ONCE(shmem_swapin_mode_value);
 }
 
-#ifdef CONFIG_DEBUG_VM
+#if SHMEM_SWAPIN_DELAY_KNOB
 static unsigned int shmem_swapin_delay_us;
 
 /**
@@ -194,7 +197,7 @@ static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute mode_attr = __ATTR_RW(mode);
 
-#ifdef CONFIG_DEBUG_VM
+#if SHMEM_SWAPIN_DELAY_KNOB
 static ssize_t debug_delay_us_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
@@ -221,7 +224,7 @@ static struct kobj_attribute debug_delay_us_attr = __ATTR_RW(debug_delay_us);
 
 static struct attribute *shmem_swapin_attrs[] = {
 	&mode_attr.attr,
-#ifdef CONFIG_DEBUG_VM
+#if SHMEM_SWAPIN_DELAY_KNOB
 	&debug_delay_us_attr.attr,
 #endif
 	NULL,
