@@ -84,6 +84,7 @@ upstream: tree-peer
 
 negative: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null
+	@$(MAKE) -s selftests
 	@$(TOP)/scripts/negative.sh
 
 check-series: tree

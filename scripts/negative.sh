@@ -12,6 +12,10 @@ export QUILT_SERIES=$BUILD/series-neg
 { cat "$TOP/patches/series"; cat "$TOP/patches/negative/series"; } > "$QUILT_SERIES"
 neg=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/negative/series" | head -n 1)
 q() { (cd "$tree" && quilt --quiltrc "$QRC" "$@"); }
+# quilt remembers its series file in .pc/.quilt_series: point it at the combined one while
+# the negative patch is pushed, and back afterwards
+qs=$tree/.pc/.quilt_series
+orig_qs=$(cat "$qs" 2>/dev/null || echo series)
 [ "$(q top 2>/dev/null)" = "$(tail -n 1 "$TOP/patches/series")" ] ||
 	die "build/linux is not at the top of the series: run make tree"
 [ -z "$(q diff -z 2>/dev/null)" ] || die "build/linux has unrefreshed edits: make refresh first"
@@ -19,16 +23,19 @@ q() { (cd "$tree" && quilt --quiltrc "$QRC" "$@"); }
 restore() {
 	if [ "$(q top 2>/dev/null)" = "$neg" ]; then
 		q pop -q >/dev/null
+		echo "$orig_qs" > "$qs"
 		note "negative patch popped; rebuilding the test kernel"
 		"$TOP/scripts/kernel.sh" test >/dev/null
 	fi
 }
 trap restore EXIT
+echo "$QUILT_SERIES" > "$qs"
 q push -q "$neg" >/dev/null || die "the negative patch does not apply"
 "$TOP/scripts/kernel.sh" test >/dev/null || die "negative kernel failed to build"
 img=$BUILD/negative-bzImage
 cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$img"
 restore
+echo "$orig_qs" > "$qs"
 trap - EXIT
 
 make -s -C "$TOP/selftests" KTREE="$tree" >/dev/null || exit 1
