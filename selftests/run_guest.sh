@@ -16,7 +16,7 @@
 #                         1500; each test also has its own harness timeout)
 #   SHMEM_SWAPIN_SCALE, SHMEM_SWAPIN_DELAY_US, SHMEM_SWAPIN_SWAPDEV,
 #   SHMEM_SWAPIN_CGROUP   passed through to the tests (see
-#                         docs/testing-scenarios.md)
+#                         docs/testing.md)
 # Arguments are passed to every binary (kselftest harness filters, e.g.
 # "-t same_page_many_threads"; "-l" lists the tests).
 

@@ -11,7 +11,7 @@
  *  - sysv_shm: SysV shm segment, racing faults from two processes, shm_swp
  *    of SHM_INFO follows.
  *
- * See docs/testing-scenarios.md.
+ * See docs/testing.md.
  */
 #include <sys/ipc.h>
 #include <sys/shm.h>

@@ -10,7 +10,7 @@
  *    with memory.reclaim, which drives zswap writeback of the same
  *    cgroup's entries.
  *
- * See docs/testing-scenarios.md.
+ * See docs/testing.md.
  */
 #include <dirent.h>
 

@@ -8,7 +8,7 @@
  * from /proc/vmstat that the bypass ran and that the race overlapped
  * (shmem_swapin_marker_wait, shmem_swapin_handoff).
  *
- * See docs/testing-scenarios.md.
+ * See docs/testing.md.
  */
 #include <sys/statfs.h>
 #include <semaphore.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Helpers shared by the shmem cache-bypass swapin selftests.
- * See swapin_lib.h and docs/testing-scenarios.md.
+ * See swapin_lib.h and docs/testing.md.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
