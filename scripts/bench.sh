@@ -4,7 +4,7 @@
 # again under QEMU -icount (deterministic guest time). Writes results/bench-<stamp>.json,
 # docs/benchmarks-results.md and docs/img/*.png.
 # Knobs: ROUNDS, MODES, SEQ_MB, RAND_MB, CONT_THREADS, CONT_PAGES, ANON_MB, FIO, FIO_MB,
-# FIO_RUNTIME, PARTS, GUEST_SMP, GUEST_MEM, ICOUNT=1, ICOUNT_ROUNDS=3, QUICK=1 (small sizes).
+# FIO_RUNTIME, PARTS, GUEST_SMP, GUEST_MEM, ICOUNT=1, ICOUNT_ROUNDS=1, ICOUNT_SEQ_MB=256, QUICK=1 (small sizes).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 kernel=${1:?kernel image}
@@ -25,7 +25,7 @@ CONT_PAGES=${CONT_PAGES:-300}
 CONT_DELAY_US=${CONT_DELAY_US:-500}
 ANON_MB=${ANON_MB:-512}
 FIO=${FIO:-1}
-FIO_MB=${FIO_MB:-256}
+FIO_MB=${FIO_MB:-128}
 FIO_RUNTIME=${FIO_RUNTIME:-5}
 ZRAM_ALGO=${ZRAM_ALGO:-lz4}
 PAGE_CLUSTER=${PAGE_CLUSTER:-0}
@@ -39,7 +39,7 @@ JOB_ENV=$(env_for "${PARTS:-seq rand contend anon fio}") GUEST_MEM=${GUEST_MEM:-
 	{ echo "bench run failed: $(cat "$TOP/results/.last-bench")/console.log" >&2; exit 1; }
 dirs+=("wall=$(cat "$TOP/results/.last-bench")")
 if [ "${ICOUNT:-1}" = 1 ]; then
-	JOB_ENV=$(ROUNDS=${ICOUNT_ROUNDS:-3} env_for "seq anon") GUEST_MEM=${GUEST_MEM:-3072} GUEST_SMP=1 \
+	JOB_ENV=$(ROUNDS=${ICOUNT_ROUNDS:-1} SEQ_MB=${ICOUNT_SEQ_MB:-256} ANON_MB=${ICOUNT_SEQ_MB:-256} env_for "seq anon") GUEST_MEM=${GUEST_MEM:-3072} GUEST_SMP=1 \
 		QEMU_ACCEL="-accel tcg -icount shift=3,sleep=off" GUEST_QUIET=${GUEST_QUIET:-1} \
 		"$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/bench.sh" bench-icount "${BENCH_TIMEOUT:-5400}" ||
 		{ echo "icount bench run failed: $(cat "$TOP/results/.last-bench-icount")/console.log" >&2; exit 1; }

@@ -5,7 +5,7 @@
 # Output: bench.jsonl (one JSON object per run), fio-*.json, in the results folder.
 . "$TOP/guest/setup.sh"
 : "${ROUNDS:=5}" "${MODES:=swapcache bypass poll}" "${SEQ_MB:=512}" "${RAND_MB:=128}"
-: "${CONT_THREADS:=16}" "${CONT_PAGES:=300}" "${ANON_MB:=512}" "${FIO:=1}" "${FIO_MB:=256}"
+: "${CONT_THREADS:=16}" "${CONT_PAGES:=300}" "${ANON_MB:=512}" "${FIO:=1}" "${FIO_MB:=128}"
 : "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}" "${CONT_DELAY_US:=500}"
 ZRAM_SIZE=${ZRAM_SIZE:-2G} TMPFS_SIZE=${TMPFS_SIZE:-3G}
 B=$TOP/bench/bin/swapin_bench
@@ -48,25 +48,26 @@ while [ $r -le "$ROUNDS" ]; do
 			echo 0 > /sys/kernel/mm/shmem_swapin/debug_delay_us
 		fi
 		if has fio && [ "$FIO" = 1 ]; then
+			# one layout per mode and round, then the four jobs on it
+			echo "$((FIO_MB / 2))M" > "/sys/fs/cgroup/$CG/memory.max"
+			rm -f "$TMPFS_DIR/fio.data"
+			in_cgroup fio --name=lay --directory="$TMPFS_DIR" --filename=fio.data \
+				--size="${FIO_MB}M" --rw=write --bs=1M --ioengine=psync --fallocate=none \
+				--buffer_compress_percentage=50 --refill_buffers --output=/dev/null
 			for rw in randread randrw; do
 				for eng in psync mmap; do
-					echo "$((FIO_MB / 2))M" > "/sys/fs/cgroup/$CG/memory.max"
-					rm -f "$TMPFS_DIR/fio.data"
-					in_cgroup fio --name=lay --directory="$TMPFS_DIR" --filename=fio.data \
-						--size="${FIO_MB}M" --rw=write --bs=1M --ioengine=psync --fallocate=none \
-						--buffer_compress_percentage=50 --refill_buffers --output=/dev/null
 					cp /proc/vmstat /tmp/vm.0
 					in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=fio.data \
-						--size="${FIO_MB}M" --rw=$rw --bs=4k --ioengine=$eng --fallocate=none --time_based \
-						--runtime="$FIO_RUNTIME" --randrepeat=1 --norandommap \
+						--size="${FIO_MB}M" --rw=$rw --bs=4k --ioengine=$eng --fallocate=none \
+						--time_based --runtime="$FIO_RUNTIME" --randrepeat=1 --norandommap \
 						--output-format=json --output="fio-$rw-$eng-$mode-$r.json" ||
 						{ echo "# FAILED: fio $rw $eng $mode"; fail=1; }
 					cp /proc/vmstat "fio-$rw-$eng-$mode-$r.vmstat1"
 					cp /tmp/vm.0 "fio-$rw-$eng-$mode-$r.vmstat0"
-					rm -f "$TMPFS_DIR/fio.data"
-					echo max > "/sys/fs/cgroup/$CG/memory.max"
 				done
 			done
+			rm -f "$TMPFS_DIR/fio.data"
+			echo max > "/sys/fs/cgroup/$CG/memory.max"
 		fi
 	done
 	# anonymous reference: no mode involved
