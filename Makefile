@@ -31,7 +31,7 @@ help:
 	@echo "make stress DURATION=600   race scenarios for as long as asked"
 	@echo "make upstream    kernel selftests (memfd, mm, cgroup) on stock 6.12.117 and ours"
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
-	@echo "make check-series          every prefix of the series builds"
+	@echo "make check-series          every prefix compiles (W=1), and without SWAP/THP/MEMCG/ZSWAP/SHMEM"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
 	@echo "make clean       remove builds and results (keeps the pristine source)"
 	@echo "Variables: KSRC=/path/to/6.12.y tree instead of Debian's source; FORCE=1 discards"
