@@ -98,6 +98,7 @@ def summarise(data):
             if t.startswith("contend"):
                 lat = sorted(x for r in rs for x in r.get("lat_all_us", []))
                 e["lat_us"] = {"p50": lat[len(lat) // 2], "p99": lat[len(lat) * 99 // 100],
+                               "p999": lat[len(lat) * 999 // 1000],
                                "max": lat[-1], "faults": len(lat)}
                 e["p99_per_round"] = stats([r["lat_us"]["p99"] for r in rs])
             s[t][m] = e
@@ -165,16 +166,17 @@ def markdown(label, data, s, fs):
             continue
         out.append("Contention `%s` (16 threads fault the same swapped-out page, page after "
                    "page; every fault's latency, all rounds pooled), %s:\n" % (ct, what))
-        out.append("| mode | faults | p50 us | p99 us | max us | median per-round p99 us | "
+        out.append("| mode | faults | p50 us | p99 us | p99.9 us | max us | median per-round p99 us | "
                    "bypass | marker waits | poll waits | fallbacks | wasted allocs |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for m in MODES:
             e = s[ct].get(m)
             if not e:
                 continue
             c = e["counters"]
-            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 m, e["lat_us"]["faults"], fmt(e["lat_us"]["p50"], 1), fmt(e["lat_us"]["p99"], 1),
+                fmt(e["lat_us"]["p999"], 1),
                 fmt(e["lat_us"]["max"], 1), fmt(e["p99_per_round"]["median"], 1),
                 c.get("shmem_swapin_bypass"), c.get("shmem_swapin_marker_wait"),
                 c.get("shmem_swapin_poll_wait"), c.get("shmem_swapin_fallback"),
@@ -220,8 +222,15 @@ def targets(s, fs):
         try:
             p = s[ct]["bypass"]["lat_us"]["p99"]
             q = s[ct]["poll"]["lat_us"]["p99"]
-            row("%s p99: bypass / poll" % ct, "<= 0.10", fmt(p / q if q else None, 3),
-                None if not q else p / q <= 0.10)
+            row("%s p99, all rounds pooled: bypass / poll" % ct, "<= 0.10",
+                fmt(p / q if q else None, 3), None if not q else p / q <= 0.10)
+            p = s[ct]["bypass"]["p99_per_round"]["median"]
+            q = s[ct]["poll"]["p99_per_round"]["median"]
+            row("%s p99, median of rounds: bypass / poll" % ct, "<= 0.10",
+                fmt(p / q if q else None, 3), None if not q else p / q <= 0.10)
+            p = s[ct]["bypass"]["lat_us"]["p999"]
+            q = s[ct]["poll"]["lat_us"]["p999"]
+            row("%s p99.9 (context): bypass / poll" % ct, "-", fmt(p / q if q else None, 3), None)
         except KeyError:
             pass
     for key in ("randread-psync", "randread-mmap"):
