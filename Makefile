@@ -63,6 +63,7 @@ run: tree-peer
 test: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null
 	@$(MAKE) -s selftests
+	@$(TOP)/scripts/upstream.sh build
 	@$(TOP)/scripts/test.sh $(call KIMAGE,test)
 
 model:
@@ -92,7 +93,7 @@ check-series: tree
 
 checkpatch: tree
 	@cd $(KTREE) && perl scripts/checkpatch.pl --strict --terse --no-tree $(TOP)/patches/*.patch && \
-		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm include -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
+		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm $$(test -d include && echo include) -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
 
 clean:
 	rm -rf $(BUILD)/obj-* $(BUILD)/linux.new $(BUILD)/linux-peer.new $(TOP)/results

@@ -27,7 +27,10 @@ hash_files() {
 }
 
 owned_files() {
-	(cd "$TOP" && find mm include -type f 2>/dev/null | LC_ALL=C sort)
+	local d dirs=()
+	for d in mm include; do [ -d "$TOP/$d" ] && dirs+=("$d"); done
+	[ ${#dirs[@]} -gt 0 ] || return 0
+	(cd "$TOP" && find "${dirs[@]}" -type f | LC_ALL=C sort)
 }
 
 series_patches() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scripts/upstream.sh build: only build them (make test runs a bounded subset in its guest).
 # make upstream: build a subset of the kernel's own selftests (memfd, mm tests that exercise
 # shmem/THP/userfaultfd, cgroup memcontrol and zswap) and run them on the stock 6.12.117 bench
 # kernel and on ours (same config). Writes results/upstream-*/ and prints a comparison table.
@@ -7,8 +8,10 @@ set -uo pipefail
 K=$BUILD/kst
 src=$BUILD/linux
 mkdir -p "$K"/{memfd,mm,cgroup}
+obj=$BUILD/obj-bench
+[ -f "$obj/.config" ] || obj=$BUILD/obj-test
 if [ ! -d "$K/hdr/include" ]; then
-	make -s -C "$src" O="$BUILD/obj-bench" headers_install INSTALL_HDR_PATH="$K/hdr" > "$K/hdr.log" 2>&1 ||
+	make -s -C "$src" O="$obj" headers_install INSTALL_HDR_PATH="$K/hdr" > "$K/hdr.log" 2>&1 ||
 		die "headers_install failed ($K/hdr.log)"
 fi
 hdr="-isystem $K/hdr/include"
@@ -22,6 +25,7 @@ for b in memfd/memfd_test mm/cow mm/uffd-unit-tests mm/madv_populate mm/split_hu
 	cgroup/test_memcontrol cgroup/test_zswap; do
 	[ -x "$K/$b" ] || echo "warning: $b did not build (see $K/*.log)" >&2
 done
+[ "${1:-}" = build ] && exit 0
 "$TOP/scripts/kernel.sh" bench stock >/dev/null || exit 1
 for k in stock ours; do
 	img=$BUILD/obj-bench/arch/x86/boot/bzImage

@@ -1,5 +1,6 @@
 #!/bin/sh
-# make test, in the guest: smoke tests in both modes, then our selftests.
+# make test, in the guest: smoke tests in both modes, our selftests, then a bounded subset
+# of the kernel's own selftests (memfd, mm: cow, userfaultfd, madv_populate, split_huge_page).
 # KTAP goes to the console and to ktap.log in the results folder.
 run() {
 	echo "KTAP version 1"
@@ -11,6 +12,10 @@ run() {
 		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 		set_swapin_mode bypass
 		SELFTEST_BIN_DIR=$TOP/selftests/bin sh "$TOP/selftests/run_guest.sh" || echo selftests >> rc
+	fi
+	# a bounded subset of the kernel's own selftests (built by scripts/upstream.sh build)
+	if [ -x "$TOP/build/kst/mm/cow" ]; then
+		UPSTREAM_SET=bounded sh "$TOP/guest/jobs/upstream.sh" || echo upstream >> rc
 	fi
 }
 run 2>&1 | tee ktap.log
