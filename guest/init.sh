@@ -16,6 +16,11 @@ for d in /tmp /run /var/tmp /mnt /root; do
 done
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# The repository, shared on its own: it may live under one of the paths just covered by a
+# tmpfs (a clone in /tmp, say). Mounted at its own path, so host and guest paths agree.
+mkdir -p "$TOP" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro top "$TOP" ||
+	echo "init: could not mount the repository share at $TOP"
 mkdir -p /mnt/results
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/results; then
 	echo "SHMBP-GUEST-DONE rc=125 (results share did not mount)"

@@ -44,8 +44,9 @@ probe=$BUILD/kvm-probe-$(uname -r)
 if [ -z "${QEMU_ACCEL:-}" ] && [ "${TRY_KVM:-1}" = 1 ] && [ -w /dev/kvm ]; then
 	if [ ! -f "$probe" ]; then
 		plog=$(mktemp)
-		timeout -k 2 15 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 -nographic -no-reboot \
-			-kernel "$kernel" -append "console=ttyS0 panic=-1 root=/dev/nonexistent" \
+		bash -c 'timeout -k 2 15 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 \
+			-nographic -no-reboot -kernel "$0" \
+			-append "console=ttyS0 panic=-1 root=/dev/nonexistent"' "$kernel" \
 			</dev/null >"$plog" 2>&1
 		if grep -q "Linux version" "$plog"; then echo kvm > "$probe"; else echo tcg > "$probe"; fi
 		rm -f "$plog"
@@ -62,6 +63,8 @@ timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp "$smp" -m "$mem" \
 	-kernel "$kernel" -append "$cmdline" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=top,path="$TOP",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=top,mount_tag=top \
 	-fsdev local,id=res,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=res,mount_tag=results \
 	${QEMU_EXTRA:-} </dev/null 2>&1 |
