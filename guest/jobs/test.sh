@@ -1,6 +1,6 @@
 #!/bin/sh
 # make test, in the guest: smoke tests in both modes, our selftests, then a bounded subset
-# of the kernel's own selftests (memfd, mm: cow, userfaultfd, madv_populate).
+# of the kernel's own selftests (memfd, mm: cow, madv_populate).
 # KTAP goes to the console and to ktap.log in the results folder.
 run() {
 	echo "KTAP version 1"

@@ -30,13 +30,14 @@ echo "KTAP version 1"
 echo "# upstream selftests (${UPSTREAM_SET:-all})"
 run memfd/memfd_test "$KST/memfd/memfd_test"
 run mm/cow "$KST/mm/cow"
-run mm/uffd-unit-tests "$KST/mm/uffd-unit-tests"
 run mm/madv_populate "$KST/mm/madv_populate"
 # make test runs the bounded set: the suites above, which pass on stock 6.12.117 in this
 # guest and take about 3 minutes on the debug kernel; the memcg suites below fail some cases
 # on stock too (docs/testing.md)
 if [ "${UPSTREAM_SET:-all}" = all ]; then
-	# split_huge_page_test takes minutes under KASAN: make upstream only
+	# split_huge_page_test takes minutes under KASAN; uffd-unit-tests' anonymous "events"
+	# case failed once in four debug-kernel runs (UFFDIO_COPY -ENOENT): make upstream only
+	run mm/uffd-unit-tests "$KST/mm/uffd-unit-tests"
 	run mm/split_huge_page_test "$KST/mm/split_huge_page_test"
 	run cgroup/test_memcontrol "$KST/cgroup/test_memcontrol"
 	run cgroup/test_zswap "$KST/cgroup/test_zswap"
