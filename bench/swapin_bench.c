@@ -184,6 +184,25 @@ struct result {
 	size_t nlat;
 };
 
+/* Bracket the timed part of a run: sampler thread on, counters read, clock started. */
+static pthread_t sampler_thread;
+
+static double measure_begin(struct result *r)
+{
+	sampling = 1;
+	pthread_create(&sampler_thread, NULL, sampler, NULL);
+	read_counters(r->c0);
+	return now();
+}
+
+static void measure_end(struct result *r, double t0)
+{
+	r->seconds = now() - t0;
+	read_counters(r->c1);
+	sampling = 0;
+	pthread_join(sampler_thread, NULL);
+}
+
 static int cmpd(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -244,7 +263,6 @@ static int run_seq(const char *test, const char *dir, size_t mb, int use_read, i
 	char *addr, *buf;
 	size_t *order = NULL;
 	int fd;
-	pthread_t th;
 	double t0;
 
 	addr = map_file(dir, pages * PG, &fd);
@@ -263,10 +281,7 @@ static int run_seq(const char *test, const char *dir, size_t mb, int use_read, i
 		}
 	}
 	buf = malloc(64 * 1024);
-	sampling = 1;
-	pthread_create(&th, NULL, sampler, NULL);
-	read_counters(r.c0);
-	t0 = now();
+	t0 = measure_begin(&r);
 	if (use_read) {
 		for (i = 0; i < pages; i += 16) {
 			size_t n = pages - i < 16 ? pages - i : 16, k;
@@ -283,10 +298,7 @@ static int run_seq(const char *test, const char *dir, size_t mb, int use_read, i
 			r.bad += !check_page(addr + idx * PG, idx);
 		}
 	}
-	r.seconds = now() - t0;
-	read_counters(r.c1);
-	sampling = 0;
-	pthread_join(th, NULL);
+	measure_end(&r, t0);
 	print_result(&r);
 	munmap(addr, pages * PG);
 	close(fd);
@@ -298,7 +310,6 @@ static int run_anon(size_t mb)
 	size_t pages = mb * 256, i;
 	struct result r = { .test = "anon-seq", .pages = pages };
 	char *addr;
-	pthread_t th;
 	double t0;
 
 	addr = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -307,16 +318,10 @@ static int run_anon(size_t mb)
 	madvise(addr, pages * PG, MADV_NOHUGEPAGE);
 	fill(addr, pages);
 	r.resident_before = page_out(addr, pages * PG);
-	sampling = 1;
-	pthread_create(&th, NULL, sampler, NULL);
-	read_counters(r.c0);
-	t0 = now();
+	t0 = measure_begin(&r);
 	for (i = 0; i < pages; i++)
 		r.bad += !check_page(addr + i * PG, i);
-	r.seconds = now() - t0;
-	read_counters(r.c1);
-	sampling = 0;
-	pthread_join(th, NULL);
+	measure_end(&r, t0);
 	print_result(&r);
 	munmap(addr, pages * PG);
 	return r.bad ? 1 : 0;
@@ -352,7 +357,7 @@ static void *contender(void *arg)
 static int run_contend(const char *dir, int threads, size_t pages, const char *label)
 {
 	struct result r = { .test = label, .pages = pages };
-	pthread_t *th = calloc(threads, sizeof(*th)), sth;
+	pthread_t *th = calloc(threads, sizeof(*th));
 	int fd;
 	long t;
 	double t0;
@@ -364,18 +369,12 @@ static int run_contend(const char *dir, int threads, size_t pages, const char *l
 	fill(c_addr, pages);
 	r.resident_before = page_out(c_addr, pages * PG);
 	pthread_barrier_init(&bar, NULL, threads);
-	sampling = 1;
-	pthread_create(&sth, NULL, sampler, NULL);
-	read_counters(r.c0);
-	t0 = now();
+	t0 = measure_begin(&r);
 	for (t = 0; t < threads; t++)
 		pthread_create(&th[t], NULL, contender, (void *)t);
 	for (t = 0; t < threads; t++)
 		pthread_join(th[t], NULL);
-	r.seconds = now() - t0;
-	read_counters(r.c1);
-	sampling = 0;
-	pthread_join(sth, NULL);
+	measure_end(&r, t0);
 	r.bad = c_bad;
 	r.lat = c_lat;
 	r.nlat = pages * threads;
