@@ -17,6 +17,12 @@
 #include <sys/shm.h>
 
 #include "swapin_test.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_swapdev.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
 
 struct mode_result {
 	long long blocks, resident, cg_shmem, cg_swap, used_kb, shmem_delta_kb,

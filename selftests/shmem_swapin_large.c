@@ -15,6 +15,11 @@
 #include <dirent.h>
 
 #include "swapin_test.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
 
 #define KIND_MTHP64	0
 #define KIND_PMD	1

@@ -14,6 +14,12 @@
 #include <semaphore.h>
 
 #include "swapin_test.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_swapdev.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
 
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS	1033

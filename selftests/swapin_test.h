@@ -25,7 +25,11 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "swapin_lib.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
 
 /* counters may see a few pages of unrelated background swap activity */
 #define SLACK 4

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The swap device of the shmem cache-bypass swapin selftests: find the
+ * active one (zram preferred), read how much of swap is used, swapon and
+ * a bounded swapoff, a swapoff/swapon drain of the per-cpu swap slot
+ * caches, and zram's count of stored bytes.
+ */
+#ifndef SWAPIN_SWAPDEV_H
+#define SWAPIN_SWAPDEV_H
+
+#include <stdbool.h>
+
+struct swapdev {
+	char path[256];
+	int prio;		/* <0: let the kernel choose */
+};
+/* find the swap device (prefers zram); -1 if none is active */
+int swapdev_detect(struct swapdev *sd);
+long long swaps_used_kb(void);		/* sum of Used in /proc/swaps */
+bool swap_active(const char *path);
+int do_swapon(const struct swapdev *sd);		/* 0 or -errno */
+/* swapoff from a forked child in the caller's cgroup; bounded */
+int do_swapoff(const struct swapdev *sd, int timeout_s);	/* 0/-errno */
+/* swapoff + swapon: empties the per-cpu swap slot caches */
+int swap_drain(const struct swapdev *sd, int timeout_s);
+long long zram_orig_bytes(const struct swapdev *sd);	/* -1 n/a */
+
+#endif
