@@ -219,19 +219,37 @@ refresh() {
 			note "top patch $top has no unrefreshed changes"
 		fi
 	fi
-	# Owned files: everything in mm/shmem/, and the include/ files we own.
-	local f n=0
+	# Owned files: everything in mm/shmem/, and the include/ files we own. The manifest
+	# holds each one as the tree got it at prepare: a tree copy still equal to that was
+	# not edited there (the repo's copy, if it differs, is newer: make tree takes it);
+	# a file edited on both sides is a conflict, and nothing is overwritten.
+	local f n=0 was conflict=0 repo_newer=0
 	for f in $( (cd "$TREE" && find mm/shmem -type f 2>/dev/null); (cd "$TOP" && find include -type f 2>/dev/null) ); do
-		if ! cmp -s "$TREE/$f" "$TOP/$f"; then
-			mkdir -p "$TOP/$(dirname "$f")"
-			cp "$TREE/$f" "$TOP/$f"
-			note "owned file updated from the tree: $f"
-			n=$((n + 1))
+		cmp -s "$TREE/$f" "$TOP/$f" && continue
+		was=$(awk -v f="$f" '$2 == f {print $1}' "$TREE/.shmbp-manifest" 2>/dev/null)
+		if [ -n "$was" ] && [ "$(sha256sum < "$TREE/$f" | cut -d' ' -f1)" = "$was" ]; then
+			note "owned file $f: edited in the repo, not in the tree (make tree takes the repo's)"
+			repo_newer=1
+			continue
 		fi
+		if [ -n "$was" ] && [ -e "$TOP/$f" ] && [ "$(sha256sum < "$TOP/$f" | cut -d' ' -f1)" != "$was" ]; then
+			echo "error: owned file $f was edited both in the repo and in $TREE; not copied" >&2
+			conflict=1
+			continue
+		fi
+		mkdir -p "$TOP/$(dirname "$f")"
+		cp "$TREE/$f" "$TOP/$f"
+		note "owned file updated from the tree: $f"
+		n=$((n + 1))
 	done
+	[ "$conflict" = 0 ] || die "resolve the conflicting owned files (diff them), then run make refresh again"
 	# Edits outside any patch are lost on the next prepare: say so.
 	write_manifest "$TREE"
-	echo "$(inputs_stamp)" > "$TREE/.shmbp-stamp"
+	if [ "$repo_newer" = 1 ]; then
+		rm -f "$TREE/.shmbp-stamp"	# the next make tree brings the repo's copies in
+	else
+		echo "$(inputs_stamp)" > "$TREE/.shmbp-stamp"
+	fi
 	note "refresh done ($n owned files copied back); review with: git -C $TOP diff"
 }
 

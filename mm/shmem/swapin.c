@@ -10,15 +10,20 @@
  */
 
 #include <linux/delay.h>
+#include <linux/delayacct.h>
 #include <linux/hash.h>
 #include <linux/init.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
+#include <linux/psi.h>
 #include <linux/sched.h>
+#include <linux/swap.h>
 #include <linux/sysfs.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 
+#include "../swap.h"
 #include "swapin.h"
 
 #define SHMEM_MARKER_WAIT_BITS	8
@@ -30,6 +35,12 @@ static wait_queue_head_t shmem_marker_wait_table[SHMEM_MARKER_WAIT_SIZE] __cache
 #define SHMEM_SWAPIN_DELAY_KNOB	IS_ENABLED(CONFIG_DEBUG_VM)
 
 static int shmem_swapin_mode_value __read_mostly = SHMEM_SWAPIN_MODE_BYPASS;
+
+/*
+ * Swap slots of markers that truncation removed, whose owners have not yet
+ * released them, per swap type: swapoff sleeps until they are released.
+ */
+static atomic_t shmem_handoffs_pending[MAX_SWAPFILES];
 
 struct shmem_marker_key {
 	struct address_space *mapping;
@@ -63,6 +74,66 @@ static int shmem_marker_wake_function(wait_queue_entry_t *wait,
 	return autoremove_wake_function(wait, mode, sync, NULL);
 }
 
+/*
+ * Whether the page that @marker stands for refaults from the workingset,
+ * which its owner's workingset_refault() is about to find (or found) from the
+ * same shadow entry.  Waiting for such a page is a memory stall, as waiting on
+ * the locked workingset folio of a swap cache read is.  The owner holds the
+ * slot, so its shadow stays until the marker is gone; a stale answer after
+ * that only affects a wait that ends at once.
+ */
+static bool shmem_marker_thrashing(void *marker)
+{
+	swp_entry_t swap = shmem_swapin_marker_entry(marker);
+	struct swap_info_struct *si;
+	bool workingset = false;
+	void *shadow;
+
+	si = get_swap_device(swap);
+	if (!si)
+		return false;
+	shadow = get_shadow_from_swap_cache(swap);
+	if (shadow && !workingset_test_recent(shadow, false, &workingset, false))
+		workingset = false;
+	put_swap_device(si);
+	return workingset;
+}
+
+#ifdef CONFIG_DEBUG_VM
+/*
+ * Lost wake-up detector: a waiter sleeps with a timeout; if it times out
+ * still queued (nobody woke it) although its marker has left the slot, it
+ * allows a late waker a grace period and then warns.
+ */
+#define SHMEM_MARKER_WAIT_CHECK		(5 * HZ)
+#define SHMEM_MARKER_WAKE_GRACE		(5 * HZ)
+
+static void shmem_marker_sleep(struct address_space *mapping, pgoff_t index,
+			       void *marker, wait_queue_entry_t *wait)
+{
+	if (io_schedule_timeout(SHMEM_MARKER_WAIT_CHECK) ||
+	    list_empty_careful(&wait->entry))
+		return;
+	if (xa_load(&mapping->i_pages, index) == marker)
+		return;
+	/* The marker is gone, no wake-up came: give the waker its grace */
+	set_current_state(TASK_UNINTERRUPTIBLE);
+	if (!list_empty_careful(&wait->entry))
+		io_schedule_timeout(SHMEM_MARKER_WAKE_GRACE);
+	__set_current_state(TASK_RUNNING);
+	WARN_ONCE(!list_empty_careful(&wait->entry),
+		  "shmem: lost wake-up: the swapin marker at index %lu of mapping %p left without waking its waiter\n",
+		  index, mapping);
+}
+#else
+static inline void shmem_marker_sleep(struct address_space *mapping,
+				      pgoff_t index, void *marker,
+				      wait_queue_entry_t *wait)
+{
+	io_schedule();
+}
+#endif
+
 /**
  * shmem_marker_wait - sleep until a swapin marker leaves a mapping slot
  * @mapping: the shmem mapping
@@ -74,6 +145,9 @@ static int shmem_marker_wake_function(wait_queue_entry_t *wait,
  * caller must look the slot up again afterwards.  The waiter is queued before
  * it rechecks the slot, and shmem_marker_wake() checks for waiters after the
  * slot changed, with full barriers on both sides, so no wake-up is lost.
+ * A wait for a page that refaults from the workingset counts as a memory
+ * stall (PSI) and as thrashing delay, as on the swap cache path.  With
+ * CONFIG_DEBUG_VM, a wake-up that never comes is reported (WARN).
  *
  * Context: process context; may sleep.  The caller must not hold a marker.
  */
@@ -85,18 +159,30 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		.key.mapping = mapping,
 		.key.index = index,
 	};
+	bool thrashing = shmem_marker_thrashing(marker);
+	unsigned long pflags;
+	bool in_thrashing;
 
 	init_wait(&waiter.wait);
 	waiter.wait.func = shmem_marker_wake_function;
 	count_vm_event(SHMEM_SWAPIN_MARKER_WAIT);
+	if (thrashing) {
+		delayacct_thrashing_start(&in_thrashing);
+		psi_memstall_enter(&pflags);
+	}
 
 	for (;;) {
 		prepare_to_wait(wq, &waiter.wait, TASK_UNINTERRUPTIBLE);
 		if (xa_load(&mapping->i_pages, index) != marker)
 			break;
-		io_schedule();
+		shmem_marker_sleep(mapping, index, marker, &waiter.wait);
 	}
 	finish_wait(wq, &waiter.wait);
+
+	if (thrashing) {
+		psi_memstall_leave(&pflags);
+		delayacct_thrashing_end(&in_thrashing);
+	}
 }
 
 /**
@@ -120,17 +206,67 @@ void shmem_marker_wake(struct address_space *mapping, pgoff_t index)
 }
 
 /**
+ * shmem_marker_hand_off - truncation is removing a swapin marker
+ * @marker: the marker being removed
+ *
+ * Truncation, hole punch and eviction remove a marker and leave its swap slot
+ * to the marker's owner.  Call under the xarray lock, where the marker is
+ * removed, so the owner (who finds its marker gone under the same lock) always
+ * releases the slot after this: swapoff waits for that release.
+ */
+void shmem_marker_hand_off(void *marker)
+{
+	swp_entry_t swap = shmem_swapin_marker_entry(marker);
+
+	atomic_inc(&shmem_handoffs_pending[swp_type(swap)]);
+}
+
+/**
  * shmem_marker_handoff - a swapin marker was removed by truncation
  * @mapping: the shmem mapping
  * @index: the slot the marker was removed from
  *
- * Truncation, hole punch and eviction remove a marker and leave its swap slot
- * to the marker's owner; they count the handoff and wake the slot's waiters.
+ * After shmem_marker_hand_off(), once the xarray lock is dropped: count the
+ * handoff and wake the slot's waiters.
  */
 void shmem_marker_handoff(struct address_space *mapping, pgoff_t index)
 {
 	count_vm_event(SHMEM_SWAPIN_HANDOFF);
 	shmem_marker_wake(mapping, index);
+}
+
+/**
+ * shmem_swapin_handoff_done - an owner released a handed-off swap slot
+ * @swap: the swap entry its removed marker stood for
+ *
+ * Call after the slot was freed and its pin dropped.
+ */
+void shmem_swapin_handoff_done(swp_entry_t swap)
+{
+	atomic_t *pending = &shmem_handoffs_pending[swp_type(swap)];
+
+	if (atomic_dec_and_test(pending))
+		wake_up_var(pending);
+}
+
+/**
+ * shmem_swapin_wait_handoffs - wait for handed-off slots of a swap device
+ * @type: the swap type being swapped off
+ *
+ * A slot whose marker truncation removed is still held by the marker's owner
+ * until its read ends; it is in no mapping, so swapoff cannot find it.  Sleep
+ * until every such slot of @type is released, rather than rescan.
+ *
+ * Context: process context, no locks held; may sleep.
+ * Return: 0, or -EINTR if a fatal signal arrived.
+ */
+int shmem_swapin_wait_handoffs(unsigned int type)
+{
+	atomic_t *pending = &shmem_handoffs_pending[type];
+
+	if (wait_var_event_killable(pending, !atomic_read(pending)))
+		return -EINTR;
+	return 0;
 }
 
 /**

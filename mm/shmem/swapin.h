@@ -97,7 +97,10 @@ static inline swp_entry_t shmem_swapin_marker_entry(void *marker)
 void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		       void *marker);
 void shmem_marker_wake(struct address_space *mapping, pgoff_t index);
+void shmem_marker_hand_off(void *marker);
 void shmem_marker_handoff(struct address_space *mapping, pgoff_t index);
+void shmem_swapin_handoff_done(swp_entry_t swap);
+int shmem_swapin_wait_handoffs(unsigned int type);
 enum shmem_swapin_mode shmem_swapin_mode(void);
 void shmem_swapin_debug_delay(void);
 
@@ -113,9 +116,22 @@ static inline void shmem_marker_wake(struct address_space *mapping,
 {
 }
 
+static inline void shmem_marker_hand_off(void *marker)
+{
+}
+
 static inline void shmem_marker_handoff(struct address_space *mapping,
 					pgoff_t index)
 {
+}
+
+static inline void shmem_swapin_handoff_done(swp_entry_t swap)
+{
+}
+
+static inline int shmem_swapin_wait_handoffs(unsigned int type)
+{
+	return 0;
 }
 
 static inline enum shmem_swapin_mode shmem_swapin_mode(void)
