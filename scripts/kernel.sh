@@ -4,7 +4,8 @@
 #   scripts/kernel.sh FLAVOUR [stock]
 #
 # FLAVOUR is test or bench: configs/base.config + configs/FLAVOUR.config over tinyconfig.
-# "stock" builds the pristine 6.12.117 tree (no series) with the same config, for comparisons.
+# "stock" builds the pristine 6.12.117 tree (no series) with the same config, for comparisons;
+# "negative" builds NEG_TREE (build/neg/linux, make negative) in build/neg/obj-FLAVOUR.
 # Prints the path of the bzImage on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +14,11 @@ flavour=${1:?usage: kernel.sh test|bench [stock]}
 variant=${2:-patched}
 [ -f "$TOP/configs/$flavour.config" ] || die "no configs/$flavour.config"
 
-if [ "$variant" = stock ]; then
+if [ "$variant" = negative ]; then
+	# make negative: a copy of the series' tree with one broken variant applied
+	src=${NEG_TREE:-$BUILD/neg/linux}
+	obj=$BUILD/neg/obj-$flavour
+elif [ "$variant" = stock ]; then
 	src=$("$TOP/scripts/tree.sh" pristine >/dev/null && \
 		if [ -n "${KSRC:-}" ]; then echo "$BUILD/pristine/ksrc"; else echo "$BUILD/pristine/linux-$KVER"; fi)
 	obj=$BUILD/obj-stock-$flavour
@@ -67,7 +72,7 @@ fi
 
 note "building $variant $flavour kernel in $obj (log: $obj/build.log)"
 start=$(date +%s)
-if ! kmake bzImage > "$obj/build.log" 2>&1; then
+if ! run_with_progress "$obj/build.log" kmake bzImage; then
 	echo "error: the $variant $flavour kernel failed to build; first error:" >&2
 	grep -n -m1 -B2 -A6 -E '(error|Error [0-9]+|undefined reference|\*\*\*)' "$obj/build.log" >&2 || tail -n 30 "$obj/build.log" >&2
 	echo "(full log: $obj/build.log)" >&2

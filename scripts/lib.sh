@@ -37,3 +37,27 @@ series_patches() {
 	[ -f "$TOP/patches/series" ] || return 0
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series" | awk '{print $1}'
 }
+
+# run_with_progress LOG CMD...: run CMD with its output in LOG; while it runs, print every
+# PROGRESS_S seconds (30) the elapsed time and the directory of the last object the build log
+# names, to stderr. Returns CMD's exit status.
+run_with_progress() {
+	local log=$1 pid start last
+	shift
+	start=$(date +%s)
+	"$@" > "$log" 2>&1 &
+	pid=$!
+	while :; do
+		for _ in $(seq "${PROGRESS_S:-30}"); do
+			kill -0 "$pid" 2>/dev/null || break 2
+			sleep 1
+		done
+		last=$(tail -n 300 "$log" 2>/dev/null | grep -a -E '^  [A-Z0-9_]+ ' | tail -n 1 | awk '{print $NF}' || true)
+		if [ -n "$last" ]; then
+			note "still building: $(( $(date +%s) - start )) s, in $(dirname "$last")/ (last: $last)"
+		else
+			note "still building: $(( $(date +%s) - start )) s"
+		fi
+	done
+	wait "$pid"
+}

@@ -1,53 +1,107 @@
 #!/usr/bin/env bash
-# make negative: show the tests can fail. Pushes the test-only patch in patches/negative/
-# (the owner installs without checking its marker) on top of the series in build/linux,
-# builds the test kernel incrementally, pops the patch again (and rebuilds), then boots the
-# broken kernel with the whole test job and expects failures. Prints which tests caught it;
-# exits 0 only if the suite failed as it must.
+# make negative [NEG_VARIANTS="name ..."] [NEG_PROGS="shmem_swapin_handoff ..."]
+#
+# Show the suite catches every broken protocol variant in patches/negative/ (one test-only
+# patch per class, listed in patches/negative/series). For each variant: apply it to a copy
+# of build/linux (build/neg/linux, built incrementally in build/neg/obj-test), build the
+# debug kernel, boot it with our selftests, and report what caught it: the tests that failed,
+# and a kernel splat (WARN, hang, KASAN...) with the test that was running. Exits non-zero
+# if any variant was not caught (or did not apply or build).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-tree=$BUILD/linux
+src=$BUILD/linux
+# build/neg/linux and build/neg/obj-test sit as build/linux and build/obj-test do, so that
+# the relative paths ccache sees are the same and the first variant build hits the cache
+ntree=$BUILD/neg/linux
+negdir=$TOP/patches/negative
+out=$BUILD/negative
 QRC=$TOP/scripts/quiltrc
-export QUILT_SERIES=$BUILD/series-neg
-{ cat "$TOP/patches/series"; cat "$TOP/patches/negative/series"; } > "$QUILT_SERIES"
-neg=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/negative/series" | head -n 1)
-q() { (cd "$tree" && quilt --quiltrc "$QRC" "$@"); }
-# quilt remembers its series file in .pc/.quilt_series: point it at the combined one while
-# the negative patch is pushed, and back afterwards
-qs=$tree/.pc/.quilt_series
-orig_qs=$(cat "$qs" 2>/dev/null || echo series)
-[ "$(q top 2>/dev/null)" = "$(tail -n 1 "$TOP/patches/series")" ] ||
+mkdir -p "$out"
+
+q() { (cd "$src" && quilt --quiltrc "$QRC" "$@"); }
+[ "$(q top 2>/dev/null)" = "$(series_patches | tail -n 1)" ] ||
 	die "build/linux is not at the top of the series: run make tree"
 [ -z "$(q diff -z 2>/dev/null)" ] || die "build/linux has unrefreshed edits: make refresh first"
 
-restore() {
-	if [ "$(q top 2>/dev/null)" = "$neg" ]; then
-		q pop -q >/dev/null
-		echo "$orig_qs" > "$qs"
-		note "negative patch popped; rebuilding the test kernel"
-		"$TOP/scripts/kernel.sh" test >/dev/null
-	fi
-}
-trap restore EXIT
-echo "$QUILT_SERIES" > "$qs"
-q push -q "$neg" >/dev/null || die "the negative patch does not apply"
-"$TOP/scripts/kernel.sh" test >/dev/null || die "negative kernel failed to build"
-img=$BUILD/negative-bzImage
-cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$img"
-restore
-echo "$orig_qs" > "$qs"
-trap - EXIT
+variants=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$negdir/series" | awk '{print $1}')
+if [ -n "${NEG_VARIANTS:-}" ]; then
+	sel=
+	for v in $variants; do
+		for w in $NEG_VARIANTS; do case $v in *"$w"*) sel+=" $v" ;; esac; done
+	done
+	variants=$sel
+fi
+[ -n "$variants" ] || die "no variant selected (patches/negative/series, NEG_VARIANTS)"
 
-make -s -C "$TOP/selftests" KTREE="$tree" >/dev/null || exit 1
-GUEST_DEBUG=1 GUEST_QUIET=1 "$TOP/scripts/guest.sh" "$img" "$TOP/guest/jobs/test.sh" negative \
-	"${TEST_TIMEOUT:-1500}"
-rc=$?
-out=$(cat "$TOP/results/.last-negative")
-echo "negative control ($neg): guest exit $rc; tests that failed, i.e. caught it:"
-grep -a -E '^[[:space:]]*not ok' "$out/ktap.log" 2>/dev/null | sed 's/^/  /'
-"$TOP/scripts/console-check.sh" "$out/console.log" 2>&1 | head -n 6
-if [ $rc -eq 0 ]; then
-	echo "FAIL: the suite passed on a kernel with a broken protocol"
+# The variant tree: a copy of build/linux. Files a variant changes are put back with
+# patch -R afterwards, which gives them a new mtime, so the next build recompiles them.
+note "syncing $ntree from build/linux"
+rsync -a --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/ ||
+	die "cannot copy build/linux to $ntree"
+
+make -s -C "$TOP/selftests" KTREE="$src" >/dev/null || die "selftests do not build"
+
+summary=$out/summary.txt
+: > "$summary"
+uncaught=0
+for v in $variants; do
+	name=${v%.patch}
+	short=$(echo "$name" | sed -E 's/^[0-9]+-//; s/^NEGATIVE-//')
+	note "variant $name"
+	if ! (cd "$ntree" && patch -p1 --forward --batch < "$negdir/$v") > "$out/$short.patch.log" 2>&1; then
+		echo "FAIL: negative variant $v does not apply to the series:" >&2
+		grep -E 'Hunk|FAILED|patching file|malformed' "$out/$short.patch.log" | sed 's/^/  /' >&2
+		(cd "$ntree" && patch -p1 -R --batch --silent < "$negdir/$v") >/dev/null 2>&1
+		rsync -a --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+		printf '%-34s DOES NOT APPLY\n' "$short" >> "$summary"
+		uncaught=$((uncaught + 1))
+		continue
+	fi
+	img=$out/$short.bzImage
+	if ! NEG_TREE=$ntree "$TOP/scripts/kernel.sh" test negative > "$out/$short.build.log" 2>&1; then
+		echo "FAIL: the kernel with variant $v does not build:" >&2
+		tail -n 15 "$out/$short.build.log" >&2
+		printf '%-34s DOES NOT BUILD\n' "$short" >> "$summary"
+		uncaught=$((uncaught + 1))
+	else
+		cp "$BUILD/neg/obj-test/arch/x86/boot/bzImage" "$img"
+	fi
+	(cd "$ntree" && patch -p1 -R --batch < "$negdir/$v") >/dev/null 2>&1 ||
+		die "cannot take variant $v back out of $ntree"
+	[ -f "$img" ] || continue
+
+	JOB_ENV="SELFTEST_PROGS=\"${NEG_PROGS:-}\"" GUEST_DEBUG=1 GUEST_QUIET=1 \
+		"$TOP/scripts/guest.sh" "$img" "$TOP/guest/jobs/negative.sh" "neg-$short" \
+		"${TEST_TIMEOUT:-1500}" 2> "$out/$short.guest.log"
+	rc=$?
+	res=$(cat "$TOP/results/.last-neg-$short")
+	fails=$(grep -a -E '^[[:space:]]*not ok [0-9]+ ' "$res/ktap.log" 2>/dev/null |
+		sed -E 's/^[[:space:]]*not ok [0-9]+ //; s/ #.*//' | sort -u | paste -sd, -)
+	splat=
+	if ! "$TOP/scripts/console-check.sh" "$res/console.log" 2>/dev/null; then
+		line=$("$TOP/scripts/console-check.sh" "$res/console.log" 2>&1 | sed -n 2,12p |
+			grep -a -m1 -E 'WARNING|BUG|KASAN|panic|blocked for|lost wake-up|Bad' |
+			sed -E 's/^  \| //; s/^\[ *[0-9.]+\] //' | cut -c1-150)
+		first=$("$TOP/scripts/console-check.sh" "$res/console.log" 2>&1 | sed -n 's/.*(line \([0-9]*\)).*/\1/p')
+		during=$(head -n "${first:-1}" "$res/console.log" | grep -a -E '^#[[:space:]]+RUN' | tail -n 1 |
+			sed -E 's/^#[[:space:]]+RUN[[:space:]]+//; s/ \.\.\.//')
+		splat="kernel: ${line:-see console} (during ${during:-?})"
+	fi
+	if [ $rc -eq 0 ] && [ -z "$fails" ] && [ -z "$splat" ]; then
+		verdict="NOT CAUGHT"
+		uncaught=$((uncaught + 1))
+	else
+		verdict="caught by: ${fails:-}${fails:+; }${splat}"
+		[ -n "$fails$splat" ] || verdict="caught: guest exit $rc (hang or no report)"
+	fi
+	printf '%-34s %s\n' "$short" "$verdict" | tee -a "$summary"
+	echo "  results: $res"
+done
+echo
+echo "make negative: $(wc -l < "$summary") variants"
+cat "$summary"
+if [ "$uncaught" -ne 0 ]; then
+	echo "FAIL: $uncaught variant(s) not caught (or not applied/built)"
 	exit 1
 fi
-echo "ok: the suite fails on the negative control (results: $out)"
+echo "ok: every broken variant was caught"

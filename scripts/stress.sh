@@ -8,5 +8,5 @@ JOB_ENV="DURATION=$dur" GUEST_DEBUG=1 GUEST_SMP=${GUEST_SMP:-2} GUEST_QUIET=${GU
 	"$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/stress.sh" stress $((dur + 900))
 rc=$?
 out=$(cat "$TOP/results/.last-stress")
-grep -a -E '^(stress:|# stress round|# .*FAILED|not ok)' "$out/console.log" | tail -n 15
+grep -a -E '^(stress:|# stress round|# .*FAILED|fsx: |not ok)' "$out/console.log" | tail -n 40
 exit $rc

@@ -176,6 +176,29 @@ int page_gen(const void *p, unsigned int id, unsigned long idx,
 	return check_page(p, id, idx, gen, msg, len) ? -1 : (int)gen;
 }
 
+int page_gen_torn(const void *p, unsigned int id, unsigned long idx,
+		  unsigned int old, unsigned int new, char *msg, size_t len)
+{
+	const uint64_t *q = p;
+	unsigned int w;
+
+	for (w = 0; w < ps / 8; w++) {
+		char got[96];
+
+		if (q[w] == pat_word(id, idx, old, w) ||
+		    q[w] == pat_word(id, idx, new, w))
+			continue;
+		if (msg) {
+			describe_word(q[w], got, sizeof(got));
+			snprintf(msg, len,
+				 "page %lu: word %u is %s, neither gen %u nor gen %u of file %u",
+				 idx, w, got, old, new, id);
+		}
+		return -1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 struct errlog *errlog_new(void)

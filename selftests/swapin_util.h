@@ -60,6 +60,13 @@ int check_page(const void *p, unsigned int id, unsigned long idx,
  */
 int page_gen(const void *p, unsigned int id, unsigned long idx,
 	     char *msg, size_t len);
+/*
+ * A page copied while a write of generation @new replaced generation @old
+ * may be torn (the copy and the write run word by word, unordered): 0 if
+ * every word is a word of (id, idx) in @old or @new, else -1 with msg.
+ */
+int page_gen_torn(const void *p, unsigned int id, unsigned long idx,
+		  unsigned int old, unsigned int new, char *msg, size_t len);
 void describe_word(uint64_t v, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */

@@ -1,28 +1,87 @@
 #!/bin/sh
-# make stress, in the guest: rounds of our race selftests, fio with verification over tmpfs
-# in a memory cgroup, and stress-ng's tmpfs/memfd/shm stressors with --verify, until
-# DURATION seconds have passed. Reports rounds, swapins by path, waits, handoffs, mismatches.
+# make stress, in the guest, until DURATION seconds have passed. Round k:
+#  - swapin mode: bypass in odd rounds, swapcache in even ones;
+#    vm.page-cluster 3 (swap readahead on) every third round, else 0;
+#    zswap on in the last quarter of the run (6.12's zswap cannot load large folios: once
+#    enabled, large swapins fall back for the rest of the boot, so it comes last);
+#  - the randomized checker (selftests/shmem_swapin_fsx) for FSX_SECS: tmpfs files (one
+#    directory huge=always) and memfds, FSX_THREADS threads, in a memory cgroup whose
+#    memory.high keeps most of the data in swap, with swapoff/swapon cycles beside it;
+#    the seed is printed and replays the op sequence (-t 1 replays exactly);
+#  - every race and handoff selftest once;
+#  - fio with verification over tmpfs, and stress-ng's tmpfs/memfd/shm stressors.
+# Ends with a "stress:" line: rounds, fsx ops per minute, swapins by path, marker waits,
+# handoffs, failed rounds and mismatches.
 . "$TOP/guest/setup.sh"
-: "${DURATION:=600}" "${FIO_MB:=128}"
+: "${DURATION:=600}" "${FIO_MB:=128}" "${FSX_SECS:=90}" "${FSX_THREADS:=4}"
+: "${FSX_FILES:=6}" "${FSX_PAGES:=2048}" "${FSX_HIGH:=16M}" "${CYCLE_SECS:=20}"
 CG=stress CG_HIGH=$((FIO_MB / 2))M
 setup_zram || exit 1
 setup_cgroup || exit 1
 setup_tmpfs || exit 1
+HUGE_DIR=/mnt/tmpfs-huge
+mkdir -p "$HUGE_DIR" && mount -t tmpfs -o size=512M,huge=always shmbp-huge "$HUGE_DIR" || exit 1
+mkdir -p /sys/fs/cgroup/fsx
+echo "$FSX_HIGH" > /sys/fs/cgroup/fsx/memory.high
 set_swapin_mode bypass || exit 1
 vm() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 cp /proc/vmstat /tmp/vm.start
 start=$(date +%s)
 end=$((start + DURATION))
-rounds=0 fails=0 mism=0
+zswap_from=$((start + DURATION * 3 / 4))
+rounds=0 fails=0 mism=0 fsx_ops=0 fsx_secs=0 cycles=0
 while [ "$(date +%s)" -lt "$end" ]; do
 	rounds=$((rounds + 1))
-	echo "# stress round $rounds ($(( $(date +%s) - start ))s of ${DURATION}s)"
-	if [ -x "$TOP/selftests/bin/shmem_swapin_race" ]; then
-		SELFTEST_PROGS=shmem_swapin_race SELFTEST_BIN_DIR=$TOP/selftests/bin \
-			sh "$TOP/selftests/run_guest.sh" > /tmp/race.log 2>&1 || {
-			fails=$((fails + 1)); grep -E '^(not ok|#.*(mismatch|expected))' /tmp/race.log | head -n 5; }
-		m=$(grep -c -i 'mismatch' /tmp/race.log); mism=$((mism + m))
+	mode=bypass; [ $((rounds % 2)) = 0 ] && mode=swapcache
+	pc=0; [ $((rounds % 3)) = 0 ] && pc=3
+	zs=N; [ "$(date +%s)" -ge "$zswap_from" ] && zs=Y
+	set_swapin_mode "$mode"
+	echo "$pc" > /proc/sys/vm/page-cluster
+	[ -w /sys/module/zswap/parameters/enabled ] && echo "$zs" > /sys/module/zswap/parameters/enabled
+	echo "# stress round $rounds ($(( $(date +%s) - start ))s of ${DURATION}s): mode $mode, page-cluster $pc, zswap $zs"
+
+	# 1. the randomized checker, with swapoff/swapon cycles beside it
+	seed=$(( ($(date +%s) * 7919 + rounds) % 1000000007 ))
+	touch /tmp/cycling
+	(
+		while [ -f /tmp/cycling ]; do
+			sleep "$CYCLE_SECS"
+			[ -f /tmp/cycling ] || break
+			if swapoff /dev/zram0; then echo x >> /tmp/cycles; else echo "# swapoff failed"; fi
+			swapon -p 100 /dev/zram0 || echo "# swapon failed"
+		done
+	) &
+	cyc=$!
+	"$TOP/selftests/bin/shmem_swapin_fsx" -d "$TMPFS_DIR" -H "$HUGE_DIR" -f "$FSX_FILES" \
+		-s "$FSX_PAGES" -t "$FSX_THREADS" -D "$FSX_SECS" -S "$seed" \
+		-c /sys/fs/cgroup/fsx > /tmp/fsx.log 2>&1
+	frc=$?
+	rm -f /tmp/cycling
+	wait "$cyc"
+	grep -q '^/dev/zram0' /proc/swaps || swapon -p 100 /dev/zram0
+	tail -n 1 /tmp/fsx.log
+	line=$(grep '^fsx: ' /tmp/fsx.log | tail -n 1)
+	if [ "$frc" != 0 ] || [ -z "$line" ]; then
+		fails=$((fails + 1))
+		echo "# fsx FAILED (exit $frc, seed $seed); first lines of its report:"
+		grep -v '^progress' /tmp/fsx.log | head -n 40
 	fi
+	m=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) mismatches.*/\1/p')
+	mism=$((mism + ${m:-0}))
+	o=$(echo "$line" | sed -n 's/^fsx: \([0-9][0-9]*\) ops in \([0-9.]*\) s.*/\1 \2/p')
+	fsx_ops=$((fsx_ops + ${o%% *}))
+	fsx_secs=$(awk -v a="$fsx_secs" -v b="${o##* }" 'BEGIN {print a + b}')
+
+	# 2. every race and handoff scenario
+	for p in shmem_swapin_race shmem_swapin_handoff; do
+		[ -x "$TOP/selftests/bin/$p" ] || continue
+		SELFTEST_PROGS=$p SELFTEST_BIN_DIR=$TOP/selftests/bin \
+			sh "$TOP/selftests/run_guest.sh" > /tmp/race.log 2>&1 || {
+			fails=$((fails + 1)); echo "# $p FAILED:"; grep -E '^(not ok|# .*(FAIL|expected|wrong|mismatch))' /tmp/race.log | head -n 8; }
+	done
+	set_swapin_mode "$mode"
+
+	# 3. fio verify and stress-ng
 	in_cgroup fio --name=verify --directory="$TMPFS_DIR" --filename=v.data --size="${FIO_MB}M" \
 		--rw=randwrite --bs=4k --ioengine=psync --fallocate=none --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --buffer_compress_percentage=50 --output=/tmp/fio.log > /dev/null 2>&1 || {
@@ -33,8 +92,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		fails=$((fails + 1)); echo "# stress-ng FAILED"; tail -n 5 /tmp/sng.log; }
 	m=$(grep -c -i -E 'verif.*fail|mismatch|unexpected value' /tmp/sng.log); mism=$((mism + m))
 done
+cycles=$(wc -l < /tmp/cycles 2>/dev/null || echo 0)
 d() { echo $(( $(vm "$1") - $(awk -v k="$1" '$1 == k {print $2}' /tmp/vm.start) )); }
-echo "stress: $rounds rounds in $(( $(date +%s) - start ))s; swapins bypass $(d shmem_swapin_bypass)," \
+opm=$(awk -v o="$fsx_ops" -v s="$fsx_secs" 'BEGIN {printf "%d", s > 0 ? o * 60 / s : 0}')
+echo "stress: $rounds rounds in $(( $(date +%s) - start ))s; fsx $fsx_ops ops in ${fsx_secs}s" \
+	"($opm ops/min), $cycles swapoff/swapon cycles; swapins bypass $(d shmem_swapin_bypass)," \
 	"swapcache $(d shmem_swapin_swapcache), fallback $(d shmem_swapin_fallback);" \
 	"marker waits $(d shmem_swapin_marker_wait), handoffs $(d shmem_swapin_handoff);" \
 	"pswpin $(d pswpin); failed rounds $fails; mismatches $mism"
