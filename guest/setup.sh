@@ -24,9 +24,7 @@ setup_zram() {
 	mkswap /dev/zram0 >/dev/null || setup_fail "mkswap"
 	swapon -p 100 /dev/zram0 || setup_fail "swapon"
 	echo "$PAGE_CLUSTER" > /proc/sys/vm/page-cluster
-	if [ -w /sys/module/zswap/parameters/enabled ]; then
-		echo "$ZSWAP" > /sys/module/zswap/parameters/enabled
-	fi
+	set_zswap "$ZSWAP"
 }
 
 setup_cgroup() {
@@ -41,6 +39,15 @@ setup_tmpfs() {
 	mkdir -p "$TMPFS_DIR"
 	mountpoint -q "$TMPFS_DIR" && umount "$TMPFS_DIR"
 	mount -t tmpfs -o "size=$TMPFS_SIZE,huge=$TMPFS_HUGE" shmbp "$TMPFS_DIR" || setup_fail "tmpfs huge=$TMPFS_HUGE"
+}
+
+# zswap on (Y) or off (N). In 6.12, writing the parameter at run time sets zswap up even
+# when the value is N, and a zswap that was ever set up disables large-folio swapin for the
+# rest of the boot (zswap_never_enabled()): write it only to change it.
+set_zswap() {
+	local f=/sys/module/zswap/parameters/enabled
+	[ -w "$f" ] || return 0
+	[ "$(cat "$f")" = "$1" ] || echo "$1" > "$f"
 }
 
 set_swapin_mode() {

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Large swap entries and zswap:
- *  - large.faults_inside_entry: large shmem folios (64K mTHP of anonymous
- *    shared memory, or PMD THP of a huge=always tmpfs) swapped out as
- *    multi-index swap entries, then faulted by several threads at several
- *    indexes inside each entry (two of them at the same index); variants
- *    with zswap enabled.
- *  - ss.zswap_vs_writeback: pages stored in zswap, bypass swapins racing
- *    with memory.reclaim, which drives zswap writeback of the same
- *    cgroup's entries.
+ * Large swap entries swapped in whole by the bypass, under one marker.
+ *
+ * A large shmem folio (64K mTHP of an anonymous shared mapping, or PMD THP
+ * of a huge=always tmpfs) goes out to swap as one multi-index swap entry.
+ * The bypass swaps it in as one folio of the entry's order, under one marker
+ * covering the whole entry; whoever meets the marker at any index inside it
+ * waits on the entry's first index.  These tests check that the folio comes
+ * back large (one read per entry, the folio's size from /proc/kpageflags,
+ * the per-size counters), that a fault, punch, truncate, swapoff anywhere
+ * inside the entry behaves, and that every case the large swapin cannot
+ * handle falls back to the split and order 0 path without splitting first
+ * and without spinning.  zswap (which cannot load large folios in 6.12) is
+ * tested in shmem_swapin_zswap, which runs last.
  *
  * See docs/testing.md.
  */
-#include <dirent.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <sys/syscall.h>
 
 #include "swapin_test.h"
 #include "swapin_util.h"
@@ -20,74 +26,139 @@
 #include "swapin_cgroup.h"
 #include "swapin_files.h"
 #include "swapin_env.h"
+#include "swapin_thp.h"
 
-#define KIND_MTHP64	0
-#define KIND_PMD	1
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
 
 FIXTURE(large) {
 	struct env e;
+	struct tfile t;
+	size_t op;		/* pages per large folio */
+	int vlarge;		/* V_BYPASS_MTHP or V_BYPASS_PMD */
 };
 
 FIXTURE_VARIANT(large) {
-	int kind;
-	bool zswap;
+	enum large_kind kind;
 };
 
-FIXTURE_VARIANT_ADD(large, mthp64k) { .kind = KIND_MTHP64, .zswap = false };
-FIXTURE_VARIANT_ADD(large, mthp64k_zswap) { .kind = KIND_MTHP64, .zswap = true };
-FIXTURE_VARIANT_ADD(large, pmd) { .kind = KIND_PMD, .zswap = false };
-FIXTURE_VARIANT_ADD(large, pmd_zswap) { .kind = KIND_PMD, .zswap = true };
+FIXTURE_VARIANT_ADD(large, mthp64k) { .kind = LARGE_MTHP64 };
+FIXTURE_VARIANT_ADD(large, pmd) { .kind = LARGE_PMD };
 
 FIXTURE_SETUP(large)
 {
 	int r = env_setup(&self->e, _metadata->name);
 
 	ASSERT_EQ(0, r) TH_LOG("setup: %s", self->e.err);
+	self->t.fd = -1;
+	self->vlarge = variant->kind == LARGE_PMD ? V_BYPASS_PMD : V_BYPASS_MTHP;
+	/*
+	 * Only read: in 6.12 a write to the parameter, even "N", sets zswap
+	 * up, and from then on large swapins fall back (zswap cannot load
+	 * them).  shmem_swapin_zswap, which enables it, runs last.
+	 */
+	if (path_exists(ZSWAP_ENABLED)) {
+		char z[8] = "";
+
+		read_str(ZSWAP_ENABLED, z, sizeof(z));
+		ASSERT_NE('Y', z[0]) TH_LOG("zswap is enabled: large swapins cannot be tested");
+	}
 }
 
 FIXTURE_TEARDOWN(large)
 {
+	tf_close(&self->t);
 	env_teardown(&self->e);
 }
 
-static long long mthp_stat(const char *size, const char *stat)
-{
-	char path[256];
+/* the file of the test, out as large entries; SKIPs what cannot be tested */
+#define LARGE_OUT(npages, id) do {					\
+	char __why[256];						\
+	int __r = large_file_out(&self->e, variant->kind, &self->t,	\
+				 (npages), (id), &self->op, __why,	\
+				 sizeof(__why));			\
+	if (__r == 1)							\
+		SKIP(return, "%s", __why);				\
+	ASSERT_EQ(0, __r);						\
+} while (0)
 
-	snprintf(path, sizeof(path), THP_DIR "/hugepages-%s/stats/%s", size,
-		 stat);
-	return read_ll(path);
+/* the feature counts large swapins (a kernel with the large bypass) */
+#define REQUIRE_LARGE_COUNTERS(s) do {					\
+	ASSERT_TRUE((s)->present[V_BYPASS_MTHP])			\
+		TH_LOG("no shmem_swapin_bypass_mthp in /proc/vmstat: kernel without the large bypass");\
+} while (0)
+
+/* every large folio of [first, first+n) is whole again */
+static long count_small(struct tfile *t, size_t first, size_t n, size_t op)
+{
+	long small = 0;
+	size_t i;
+
+	for (i = first; i < first + n; i += op)
+		if (tf_folio_pages(t, i) != (long)op)
+			small++;
+	return small;
 }
 
-/* only 64K for anonymous shmem: every other size to "never" */
-static int mthp_only_64k(struct env *e)
-{
-	char path[512];
-	DIR *d = opendir(THP_DIR);
-	struct dirent *de;
-	int r = 0;
+/* A thread reading one page once, timing it. */
+struct reader {
+	struct tfile *t;
+	size_t idx;
+	int how;
+	uint64_t t_start, t_end;
+	int gen;
+	char msg[400];
+	pthread_t tid;
+};
 
-	if (!d)
-		return -ENOENT;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "hugepages-", 10) ||
-		    !strcmp(de->d_name, "hugepages-64kB"))
-			continue;
-		snprintf(path, sizeof(path), THP_DIR "/%s/shmem_enabled",
-			 de->d_name);
-		if (path_exists(path) && env_set_knob(e, path, "never"))
-			r = -EINVAL;
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct rbuf rb;
+
+	if (rbuf_init(&rb)) {
+		r->gen = R_ERR;
+		return NULL;
 	}
-	closedir(d);
-	if (r)
-		return r;
-	return env_set_knob(e, THP_DIR "/hugepages-64kB/shmem_enabled",
-			    "always");
+	r->t_start = now_us();
+	r->gen = read_page(r->t, r->t->fd, r->t->map, r->idx, r->how, &rb,
+			   r->msg, sizeof(r->msg));
+	r->t_end = now_us();
+	rbuf_free(&rb);
+	return NULL;
 }
+
+static int reader_start(struct reader *r, struct tfile *t, size_t idx, int how)
+{
+	memset(r, 0, sizeof(*r));
+	r->t = t;
+	r->idx = idx;
+	r->how = how;
+	return pthread_create(&r->tid, NULL, reader_fn, r);
+}
+
+static bool vm_wait_above(int idx, long long base, long timeout_us)
+{
+	uint64_t end = now_us() + timeout_us;
+	struct vmsnap s;
+
+	do {
+		vm_snap(&s);
+		if (s.v[idx] > base)
+			return true;
+		usleep(2000);
+	} while (now_us() < end);
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Several threads fault each entry at different offsets. */
 
 struct entry_faulter {
 	struct tfile *t;
-	size_t nentries, order_pages, off;
+	size_t nentries, op, off;
 	struct errlog *err;
 	pthread_barrier_t *bar;
 	pthread_t tid;
@@ -104,7 +175,7 @@ static void *entry_fault_fn(void *arg)
 		return NULL;
 	pthread_barrier_wait(f->bar);
 	for (en = 0; en < f->nentries; en++) {
-		size_t idx = en * f->order_pages + f->off;
+		size_t idx = en * f->op + f->off;
 		int g = read_page(f->t, f->t->fd, f->t->map, idx, M_FAULT, &rb,
 				  msg, sizeof(msg));
 
@@ -119,111 +190,25 @@ static void *entry_fault_fn(void *arg)
 TEST_F_TIMEOUT(large, faults_inside_entry, 400)
 {
 	struct env *e = &self->e;
-	size_t n = scaled(2048), order_pages, nentries;
-	long delay = race_delay_us(3000);
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(20000);
 	struct errlog *err = errlog_new();
 	struct entry_faulter f[5];
-	size_t offs[5];
+	size_t offs[5], n, nentries;
 	pthread_barrier_t bar;
-	struct vmsnap v0, v1, v2, v3;
-	long long alloc0 = 0, swpout0 = 0, swpout1, huge0 = 0;
-	char path[320], dir[256];
-	struct tfile t;
-	int k, r;
+	struct vmsnap v1, v2, v3;
+	long long huge0 = 0;
+	int k;
 
 	ASSERT_NE(NULL, err);
-	if (variant->zswap) {
-		r = env_set_knob(e, ZSWAP_ENABLED, "Y");
-		if (r == -ENOENT)
-			SKIP(return, "no %s (kernel without zswap)", ZSWAP_ENABLED);
-		ASSERT_OK(r);
-	} else if (path_exists(ZSWAP_ENABLED)) {
-		ASSERT_OK(env_set_knob(e, ZSWAP_ENABLED, "N"));
-	}
-
-	memset(&t, 0, sizeof(t));
-	t.fd = -1;
-	if (variant->kind == KIND_MTHP64) {
-		r = mthp_only_64k(e);
-		if (r == -ENOENT)
-			SKIP(return, "kernel without per-size shmem mTHP (%s/hugepages-64kB/shmem_enabled)",
-			     THP_DIR);
-		ASSERT_OK(r);
-		order_pages = (64 << 10) / ps;
-		n = (n + order_pages - 1) / order_pages * order_pages;
-		alloc0 = mthp_stat("64kB", "shmem_alloc");
-		swpout0 = mthp_stat("64kB", "swpout");
-		t.npages = n;
-		t.id = 40;
-		t.gen = calloc(n, sizeof(*t.gen));
-		ASSERT_NE(NULL, t.gen);
-		/* anonymous shared memory: the per-size knobs apply to it */
-		t.map = mmap_aligned(n * ps, 2UL << 20, PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, t.map);
-		t.maplen = n * ps;
-		ASSERT_OK(cg_enter(&e->cg));
-		ASSERT_OK(tf_write_map(&t, 0, n, 1));
-		ASSERT_OK(cg_leave());
-		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
-			 (unsigned long)t.map, (unsigned long)(t.map + n * ps));
-		t.fd = open(path, O_RDWR | O_CLOEXEC);
-		if (t.fd < 0)
-			diag("cannot open %s (%s): st_blocks not checked", path,
-			     strerror(errno));
-		diag("64K shmem folios allocated: %lld",
-		     mthp_stat("64kB", "shmem_alloc") - alloc0);
-		if (mthp_stat("64kB", "shmem_alloc") - alloc0 <= 0) {
-			tf_close(&t);
-			SKIP(return, "no 64K shmem folio was allocated");
-		}
-	} else {
-		r = env_mount_tmpfs(e, "huge=always,size=64m", dir, sizeof(dir));
-		if (r == -EINVAL)
-			SKIP(return, "tmpfs rejects huge=always (no CONFIG_TRANSPARENT_HUGEPAGE)");
-		ASSERT_OK(r);
-		order_pages = (2UL << 20) / ps;
-		n = (n + order_pages - 1) / order_pages * order_pages;
-		snprintf(path, sizeof(path), "%s/huge", dir);
-		stat_refresh();
-		huge0 = meminfo_kb("ShmemHugePages");
-		ASSERT_OK(tf_open(&t, path, n, 41));
-		ASSERT_OK(tf_map(&t, PROT_READ | PROT_WRITE));
-		ASSERT_OK(cg_enter(&e->cg));
-		ASSERT_OK(tf_write(&t, 0, n, 1));
-		ASSERT_OK(cg_leave());
-		stat_refresh();
-		diag("ShmemHugePages grew by %lld kB",
-		     meminfo_kb("ShmemHugePages") - huge0);
-		if (meminfo_kb("ShmemHugePages") - huge0 <= 0) {
-			tf_close(&t);
-			SKIP(return, "no PMD THP was allocated in the huge=always tmpfs");
-		}
-	}
-	nentries = n / order_pages;
-
-	vm_snap(&v0);
-	ASSERT_OK(force_out(&t, 0, n, &e->cg));
-	vm_snap(&v1);
-	vm_print("swap out", &v0, &v1);
-	if (variant->kind == KIND_MTHP64) {
-		swpout1 = mthp_stat("64kB", "swpout");
-		diag("64K swpout %lld, swpout_fallback %lld", swpout1 - swpout0,
-		     mthp_stat("64kB", "swpout_fallback"));
-	} else {
-		swpout1 = vm_d(&v0, &v1, V_THP_SWPOUT);
-		swpout0 = 0;
-		diag("thp_swpout %lld, thp_swpout_fallback %lld", swpout1,
-		     vm_d(&v0, &v1, V_THP_SWPOUT_FB));
-	}
-	if (swpout1 - swpout0 <= 0) {
-		tf_close(&t);
-		SKIP(return, "the large folios were split at swapout (no CONFIG_THP_SWAP or no free swap cluster): no large swap entry to test");
-	}
-	EXPECT_GE(vm_outs(&v0, &v1), (long long)n);
+	stat_refresh();
+	huge0 = meminfo_kb("ShmemHugePages");
+	LARGE_OUT(scaled(2048), 40);
+	n = t->npages;
+	nentries = n / self->op;
 
 	/* several threads per entry, two of them at the same index */
-	if (variant->kind == KIND_MTHP64) {
+	if (variant->kind == LARGE_MTHP64) {
 		size_t o[5] = { 0, 5, 10, 15, 5 };
 
 		memcpy(offs, o, sizeof(o));
@@ -232,15 +217,14 @@ TEST_F_TIMEOUT(large, faults_inside_entry, 400)
 
 		memcpy(offs, o, sizeof(o));
 	}
-	for (k = 0; k < 5; k++)
-		offs[k] = offs[k] % order_pages;
+	vm_snap(&v1);
+	REQUIRE_LARGE_COUNTERS(&v1);
 	ASSERT_OK(set_delay_us(delay));
 	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, 5));
 	for (k = 0; k < 5; k++) {
 		f[k] = (struct entry_faulter){
-			.t = &t, .nentries = nentries,
-			.order_pages = order_pages, .off = offs[k], .err = err,
-			.bar = &bar,
+			.t = t, .nentries = nentries, .op = self->op,
+			.off = offs[k] % self->op, .err = err, .bar = &bar,
 		};
 		ASSERT_EQ(0, pthread_create(&f[k].tid, NULL, entry_fault_fn, &f[k]));
 	}
@@ -250,120 +234,468 @@ TEST_F_TIMEOUT(large, faults_inside_entry, 400)
 	vm_snap(&v2);
 	vm_print("faults inside large entries", &v1, &v2);
 	ASSERT_NO_ERRORS(err, "faulters inside large entries");
-	/* the rest of every entry */
-	ASSERT_EQ(0, tf_verify(&t, 0, n, VIA_MAP, "after the race"));
+	ASSERT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after the race"));
 	vm_snap(&v3);
 	vm_print("total swapin", &v1, &v3);
 
+	/* one read and one install per entry, whole */
 	EXPECT_PAGES("pages read from swap", vm_reads(&v1, &v3), n);
 	EXPECT_PAGES("pages installed", vm_installs(&v1, &v3), n);
-	EXPECT_VM_GT(&v1, &v3, V_BYPASS, 0);
+	EXPECT_EQ((long long)n, vm_d(&v1, &v3, V_BYPASS));
+	EXPECT_EQ((long long)nentries, vm_d(&v1, &v3, self->vlarge))
+		TH_LOG("%s: %lld large folios swapped in whole, %zu entries",
+		       vm_names[self->vlarge], vm_d(&v1, &v3, self->vlarge), nentries);
+	EXPECT_EQ(0, vm_d(&v1, &v3, V_LARGE_FALLBACK));
+	EXPECT_EQ(0, vm_d(&v1, &v3, V_SWAPCACHE));
+	/* the threads at other offsets waited on each entry's marker */
 	EXPECT_VM_GT(&v1, &v2, V_WAIT, 0);
-	EXPECT_EQ((long long)n, tf_resident(&t, 0, n, NULL));
-	if (t.fd >= 0)
-		EXPECT_EQ((long long)(n * ps / 512), tf_blocks(&t));
+	EXPECT_NO_FALLBACK(&v1, &v3);
+	EXPECT_EQ(0, count_small(t, 0, n, self->op))
+		TH_LOG("a folio came back split (size from /proc/kpageflags)");
+	if (variant->kind == LARGE_PMD) {
+		stat_refresh();
+		EXPECT_EQ(huge0 + (long long)(n * ps / 1024), meminfo_kb("ShmemHugePages"))
+			TH_LOG("ShmemHugePages: %lld kB before the file, the file is %zu kB",
+			       huge0, n * ps / 1024);
+	}
+	EXPECT_EQ((long long)n, tf_resident(t, 0, n, NULL));
+	if (t->fd >= 0)
+		EXPECT_EQ((long long)(n * ps / 512), tf_blocks(t));
 	EXPECT_EQ((long long)(n * ps), cg_wait_shmem(&e->cg, n * ps));
-	acct_print("all in", e, &t);
-
-	tf_close(&t);
+	acct_print("all in", e, t);
+	tf_close(t);
 	errlog_free(err);
 	CHECK_BACK(e);
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * A punch of one page inside an entry while the entry is being read: the
+ * punch cannot remove the large marker; it waits for the swapin and then
+ * treats the large folio as a partial folio (zeroes the page).
+ */
+TEST_F_TIMEOUT(large, punch_inside_entry, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(400000);
+	struct vmsnap v0, v1;
+	struct reader o;
+	uint64_t t0, t1;
+	size_t n, p, i;
 
-struct reclaimer {
-	struct cg *cg;
-	struct sweep *a;
-	long start;
-	long calls;
+	LARGE_OUT(1, 41);
+	ASSERT_LE(0, t->fd) TH_LOG("no fd to punch with");
+	n = t->npages;
+	p = self->op / 2 + 1;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_OK(set_delay_us(delay));
+	ASSERT_OK(cg_enter(&e->cg));
+	ASSERT_EQ(0, reader_start(&o, t, 1, M_PREAD));
+	sleep_us(delay / 4);
+	t0 = now_us();
+	ASSERT_EQ(0, fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       p * ps, ps));
+	t1 = now_us();
+	pthread_join(o.tid, NULL);
+	set_delay_us(0);
+	ASSERT_OK(cg_leave());
+	vm_snap(&v1);
+	vm_print("punch inside a large entry", &v0, &v1);
+	diag("the punch took %llu us (the owner's read: %llu us)",
+	     (unsigned long long)(t1 - t0),
+	     (unsigned long long)(o.t_end - o.t_start));
+	EXPECT_EQ(1, o.gen) TH_LOG("owner: %s", o.msg);
+	/* it waited for the swapin rather than removing the marker */
+	EXPECT_GT((long long)(t1 - t0), delay / 2)
+		TH_LOG("the punch did not wait for the large swapin");
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_HANDOFF));
+	EXPECT_EQ(1, vm_d(&v0, &v1, self->vlarge));
+	EXPECT_GT(vm_d(&v0, &v1, V_WAIT), 0);
+	for (i = 0; i < n; i++)
+		t->gen[i] = i == p ? 0 : 1;
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the punch"));
+	EXPECT_EQ((long long)tf_resident(t, 0, n, NULL) * (long long)(ps / 512),
+		  tf_blocks(t));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * A waiter at an index inside the entry (not its first) while the owner
+ * reads; the whole entry is punched: the punch hands the large marker off
+ * and must wake the waiter, who waits keyed on the entry's first index.
+ */
+TEST_F_TIMEOUT(large, waiter_on_punched_entry, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(800000);
+	struct vmsnap v0, v1, va;
+	struct reader o, w;
+	uint64_t t_rm;
+	size_t n, i;
+
+	LARGE_OUT(1, 42);
+	ASSERT_LE(0, t->fd);
+	n = t->npages;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_OK(set_delay_us(delay));
+	ASSERT_OK(cg_enter(&e->cg));
+	vm_snap(&va);
+	ASSERT_EQ(0, reader_start(&o, t, 0, M_PREAD));
+	sleep_us(delay / 8);
+	ASSERT_EQ(0, reader_start(&w, t, self->op - 1, M_FAULT));
+	ASSERT_TRUE(vm_wait_above(V_WAIT, va.v[V_WAIT], delay / 2))
+		TH_LOG("nobody waited on the large marker");
+	t_rm = now_us();
+	ASSERT_EQ(0, fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, n * ps));
+	pthread_join(w.tid, NULL);
+	pthread_join(o.tid, NULL);
+	set_delay_us(0);
+	ASSERT_OK(cg_leave());
+	vm_snap(&v1);
+	vm_print("whole entry punched", &v0, &v1);
+	diag("waiter back %lld us after the punch, owner %lld us",
+	     (long long)(w.t_end - t_rm), (long long)(o.t_end - t_rm));
+	EXPECT_GT(vm_d(&v0, &v1, V_HANDOFF), 0);
+	EXPECT_LT((long long)(w.t_end - t_rm), delay / 4)
+		TH_LOG("the waiter at a sub-index was not woken by the handoff");
+	EXPECT_LT(w.t_end, o.t_end);
+	EXPECT_EQ(0, w.gen) TH_LOG("waiter: %s", w.msg);
+	EXPECT_EQ(0, o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < n; i++)
+		t->gen[i] = 0;
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the punch"));
+	EXPECT_EQ((long long)tf_resident(t, 0, n, NULL) * (long long)(ps / 512),
+		  tf_blocks(t));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* ftruncate() into the middle of an entry while it is being read. */
+
+TEST_F_TIMEOUT(large, truncate_across_entry, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(400000);
+	struct vmsnap v0, v1;
+	struct reader o;
+	size_t n, half, i;
+
+	if (variant->kind != LARGE_PMD)
+		SKIP(return, "anonymous shared memory cannot be truncated");
+	LARGE_OUT(1, 43);
+	n = t->npages;
+	half = self->op / 2 + 3;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_OK(set_delay_us(delay));
+	ASSERT_OK(cg_enter(&e->cg));
+	ASSERT_EQ(0, reader_start(&o, t, 1, M_PREAD));
+	sleep_us(delay / 4);
+	ASSERT_EQ(0, ftruncate(t->fd, half * ps));
+	pthread_join(o.tid, NULL);
+	set_delay_us(0);
+	ASSERT_EQ(0, ftruncate(t->fd, n * ps));
+	ASSERT_OK(cg_leave());
+	vm_snap(&v1);
+	vm_print("truncate across a large entry", &v0, &v1);
+	EXPECT_EQ(1, o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(1, vm_d(&v0, &v1, self->vlarge));
+	for (i = 0; i < n; i++)
+		t->gen[i] = i < half ? 1 : 0;
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after shrink and regrow"));
+	EXPECT_EQ((long long)tf_resident(t, 0, n, NULL) * (long long)(ps / 512),
+		  tf_blocks(t));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * MADV_WILLNEED read an order-0 folio into the swap cache for a slot inside
+ * a large entry: the large swapin cannot pin the whole range, so it falls
+ * back to the split and order 0 path (upstream's softlockup case: a retry
+ * there would never succeed).  Bounded by the harness timeout.
+ */
+TEST_F_TIMEOUT(large, willneed_order0_inside, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	struct vmsnap v0, v1;
+	size_t n;
+
+	LARGE_OUT(1, 44);
+	n = t->npages;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_EQ(0, madvise(t->map, ps, MADV_WILLNEED));
+	usleep(100000);
+	ASSERT_EQ(0, tf_verify(t, 2, 1, VIA_MAP, "fault inside the entry"));
+	ASSERT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "the rest"));
+	vm_snap(&v1);
+	vm_print("WILLNEED then faults", &v0, &v1);
+	EXPECT_GT(vm_d(&v0, &v1, V_LARGE_FALLBACK), 0)
+		TH_LOG("the large swapin did not fall back over a cached slot");
+	EXPECT_EQ(0, vm_d(&v0, &v1, self->vlarge));
+	EXPECT_PAGES("pages installed", vm_installs(&v0, &v1), n);
+	EXPECT_EQ((long long)n, tf_resident(t, 0, n, NULL));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * A cgroup that cannot take a large folio's charge: memory.max a little
+ * above what it holds, swap.max 0 (reclaim cannot make room by swapping).
+ * The large swapin falls back to order 0; the pages the limit allows come
+ * in; nothing is lost once the limits are lifted.
+ */
+TEST_F_TIMEOUT(large, charge_fail_falls_back, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	struct vmsnap v0, v1, v2;
+	char buf[64];
+	size_t n, i;
+
+	LARGE_OUT(1, 45);
+	n = t->npages;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_OK(cg_write(&e->cg, "memory.swap.max", "0"));
+	/*
+	 * memory.high just below the usage makes the kernel drain the per-cpu
+	 * charge stocks (a 64K charge could be served from them without
+	 * meeting the limit), without the OOM a memory.max below the usage
+	 * would cause; then memory.max with half a large folio of room.
+	 */
+	snprintf(buf, sizeof(buf), "%lld", cg_read(&e->cg, "memory.current") - (long long)ps);
+	cg_write(&e->cg, "memory.high", buf);
+	ASSERT_OK(cg_write(&e->cg, "memory.high", "max"));
+	snprintf(buf, sizeof(buf), "%lld",
+		 cg_read(&e->cg, "memory.current") + (long long)(n / 2) * (long long)ps);
+	ASSERT_OK(cg_write(&e->cg, "memory.max", buf));
+	/* a few pages by read(): each a fallback, then an order-0 swapin */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, tf_verify(t, i * (self->op / 4), 1, VIA_PREAD,
+				       "under the limit"));
+	vm_snap(&v1);
+	vm_print("under a limit below the large folio", &v0, &v1);
+	EXPECT_GE(vm_d(&v0, &v1, V_LARGE_FALLBACK), 1);
+	EXPECT_EQ(0, vm_d(&v0, &v1, self->vlarge));
+	EXPECT_GE(vm_d(&v0, &v1, V_BYPASS), 4);
+	ASSERT_OK(cg_write(&e->cg, "memory.max", "max"));
+	ASSERT_OK(cg_write(&e->cg, "memory.swap.max", "max"));
+	ASSERT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the limits"));
+	vm_snap(&v2);
+	EXPECT_PAGES("pages installed", vm_installs(&v0, &v2), n);
+	EXPECT_EQ((long long)n, tf_resident(t, 0, n, NULL));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* swapoff while threads fault large entries. */
+
+struct swapoff_arg {
+	struct swapdev *sd;
+	int rc;
 	pthread_t tid;
 };
 
-static void *reclaim_fn(void *arg)
+static void *swapoff_fn(void *arg)
 {
-	struct reclaimer *rc = arg;
+	struct swapoff_arg *a = arg;
 
-	/* let the bypass swap some pages in from zswap first */
-	wait_cur(&rc->a->cur, &rc->a->done, rc->start);
-	while (!rc->a->done) {
-		/* shrinks this cgroup's zswap entries (zswap writeback) */
-		cg_write(rc->cg, "memory.reclaim", "64K");
-		rc->calls++;
-		sleep_us(2000);
+	a->rc = do_swapoff(a->sd, 120);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(large, swapoff_during_large, 400)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(20000);
+	struct errlog *err = errlog_new();
+	struct swapoff_arg so = { .sd = &e->sd };
+	struct sweep s[2];
+	struct vmsnap v0, v1;
+	size_t n;
+	int k;
+
+	ASSERT_NE(NULL, err);
+	LARGE_OUT(scaled(1024), 46);
+	n = t->npages;
+	vm_snap(&v0);
+	REQUIRE_LARGE_COUNTERS(&v0);
+	ASSERT_OK(set_delay_us(delay));
+	for (k = 0; k < 2; k++) {
+		s[k] = (struct sweep){
+			.t = t, .fd = -1, .first = 0, .n = n,
+			.step = k ? -(int)self->op / 2 : (int)self->op / 2,
+			.how = M_FAULT, .err = err, .name = "faulter",
+		};
+		ASSERT_EQ(0, sweep_start(&s[k]));
+	}
+	sleep_us(delay);
+	ASSERT_EQ(0, pthread_create(&so.tid, NULL, swapoff_fn, &so));
+	for (k = 0; k < 2; k++)
+		pthread_join(s[k].tid, NULL);
+	pthread_join(so.tid, NULL);
+	set_delay_us(0);
+	vm_snap(&v1);
+	vm_print("swapoff and faults", &v0, &v1);
+	EXPECT_EQ(0, so.rc) TH_LOG("swapoff: %s", strerror(-so.rc));
+	ASSERT_OK(do_swapon(&e->sd));
+	ASSERT_NO_ERRORS(err, "faulters racing swapoff");
+	ASSERT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after swapoff"));
+	EXPECT_EQ((long long)n, tf_resident(t, 0, n, NULL));
+	EXPECT_PAGES("pages installed", vm_installs(&v0, &v1), n);
+	EXPECT_GT(vm_d(&v0, &v1, self->vlarge), 0);
+	EXPECT_EQ(0, count_small(t, 0, n, self->op));
+	tf_close(t);
+	errlog_free(err);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Priority inversion with a large entry, on one CPU: an owner (SCHED_OTHER)
+ * swaps an entry in and sleeps in the debug delay holding the marker; a
+ * SCHED_FIFO thread faults another index of the same entry.  It must sleep
+ * on the marker (keyed on the entry's first index), not spin: every round
+ * ends within the delay plus a bound.
+ */
+struct fifo_large {
+	struct tfile *t;
+	size_t op;
+	int cpu;
+	long delay;
+	size_t entry;
+	sem_t go_owner, go_fifo, owner_in, done;
+	int owner_gen, fifo_gen;
+	uint64_t fifo_us;
+	volatile int stop;
+};
+
+static void *fifo_large_owner(void *arg)
+{
+	struct fifo_large *c = arg;
+	char buf[4096];
+
+	pin_cpu(c->cpu);
+	while (!c->stop) {
+		sem_wait(&c->go_owner);
+		if (c->stop)
+			break;
+		sem_post(&c->owner_in);
+		c->owner_gen = safe_copy_page(buf, c->t->map + c->entry * c->op * ps) ?
+			       -1 : page_gen(buf, c->t->id, c->entry * c->op, NULL, 0);
+		sem_post(&c->done);
 	}
 	return NULL;
 }
 
-TEST_F_TIMEOUT(ss, zswap_vs_writeback, 300)
+static void *fifo_large_rt(void *arg)
+{
+	struct fifo_large *c = arg;
+	struct sched_param sp = { .sched_priority = 10 };
+	char buf[4096];
+	size_t idx;
+	uint64_t t0;
+
+	pin_cpu(c->cpu);
+	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		c->fifo_gen = -100;
+		sem_post(&c->done);
+		return NULL;
+	}
+	while (!c->stop) {
+		sem_wait(&c->go_fifo);
+		if (c->stop)
+			break;
+		idx = c->entry * c->op + c->op - 1;
+		t0 = now_us();
+		c->fifo_gen = safe_copy_page(buf, c->t->map + idx * ps) ? -1 :
+			      page_gen(buf, c->t->id, idx, NULL, 0);
+		c->fifo_us = now_us() - t0;
+		sem_post(&c->done);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(large, fifo_vs_preempted_large_owner, 300)
 {
 	struct env *e = &self->e;
-	size_t n = scaled(512);
-	long delay = race_delay_us(3000);
-	struct errlog *err = errlog_new();
-	struct vmsnap v0, v1, v2, v3;
-	struct reclaimer rc;
-	struct sweep a, c;
-	struct tfile t;
-	int r;
+	struct tfile *t = &self->t;
+	long delay = race_delay_us(20000);
+	struct fifo_large c;
+	pthread_t ot, rt;
+	struct vmsnap v0, v1;
+	uint64_t worst = 0;
+	size_t n, nentries, en;
 
-	ASSERT_NE(NULL, err);
-	r = env_set_knob(e, ZSWAP_ENABLED, "Y");
-	if (r == -ENOENT)
-		SKIP(return, "no %s (kernel without zswap)", ZSWAP_ENABLED);
-	ASSERT_OK(r);
-	if (path_exists(ZSWAP_SHRINKER))
-		ASSERT_OK(env_set_knob(e, ZSWAP_SHRINKER, "Y"));
-
-	ASSERT_OK(tf_memfd(&t, "zswap", n, 42, 0));
-	ASSERT_OK(tf_map(&t, PROT_READ | PROT_WRITE));
-	ASSERT_OK(cg_enter(&e->cg));
-	ASSERT_OK(tf_write(&t, 0, n, 1));
-	ASSERT_OK(cg_leave());
+	LARGE_OUT(variant->kind == LARGE_PMD ? 2048 : 128, 47);
+	n = t->npages;
+	nentries = n / self->op;
+	if (nentries > 8)
+		nentries = 8;
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.op = self->op;
+	c.cpu = last_cpu();
+	c.delay = delay;
+	sem_init(&c.go_owner, 0, 0);
+	sem_init(&c.go_fifo, 0, 0);
+	sem_init(&c.owner_in, 0, 0);
+	sem_init(&c.done, 0, 0);
 	vm_snap(&v0);
-	ASSERT_OK(force_out(&t, 0, n, &e->cg));
-	vm_snap(&v1);
-	vm_print("swap out", &v0, &v1);
-	if (vm_d(&v0, &v1, V_ZSWPOUT) < (long long)n / 2) {
-		tf_close(&t);
-		SKIP(return, "zswap stored only %lld of %zu pages (compressor or zpool unavailable?)",
-		     vm_d(&v0, &v1, V_ZSWPOUT), n);
-	}
-
+	REQUIRE_LARGE_COUNTERS(&v0);
 	ASSERT_OK(set_delay_us(delay));
-	a = (struct sweep){
-		.t = &t, .fd = -1, .first = 0, .n = n, .step = 1,
-		.how = M_FAULT, .err = err, .name = "faulter",
-	};
-	c = a;
-	c.how = M_PREAD;
-	c.name = "reader";
-	c.start_delay_us = delay / 2;
-	rc = (struct reclaimer){ .cg = &e->cg, .a = &a, .start = n / 8 };
-	ASSERT_EQ(0, sweep_start(&a));
-	ASSERT_EQ(0, sweep_start(&c));
-	ASSERT_EQ(0, pthread_create(&rc.tid, NULL, reclaim_fn, &rc));
-	pthread_join(a.tid, NULL);
-	pthread_join(c.tid, NULL);
-	pthread_join(rc.tid, NULL);
+	ASSERT_EQ(0, pthread_create(&ot, NULL, fifo_large_owner, &c));
+	ASSERT_EQ(0, pthread_create(&rt, NULL, fifo_large_rt, &c));
+	for (en = 0; en < nentries; en++) {
+		c.entry = en;
+		sem_post(&c.go_owner);
+		sem_wait(&c.owner_in);
+		sleep_us(delay / 4);
+		sem_post(&c.go_fifo);
+		sem_wait(&c.done);
+		sem_wait(&c.done);
+		if (c.fifo_gen == -100)
+			break;
+		if (c.fifo_us > worst)
+			worst = c.fifo_us;
+		EXPECT_EQ(1, c.owner_gen);
+		EXPECT_EQ(1, c.fifo_gen);
+	}
+	c.stop = 1;
+	sem_post(&c.go_owner);
+	sem_post(&c.go_fifo);
+	pthread_join(ot, NULL);
+	pthread_join(rt, NULL);
 	set_delay_us(0);
-	vm_snap(&v2);
-	vm_print("race with zswap writeback", &v1, &v2);
-	diag("memory.reclaim calls: %ld, zswap writebacks: %lld", rc.calls,
-	     vm_d(&v1, &v2, V_ZSWPWB));
-	ASSERT_NO_ERRORS(err, "zswap swapins racing reclaim");
-	ASSERT_EQ(0, tf_verify(&t, 0, n, VIA_PREAD, "after the race"));
-	vm_snap(&v3);
-	vm_print("total", &v1, &v3);
-	EXPECT_VM_GT(&v1, &v2, V_BYPASS, 0);
-	EXPECT_VM_GT(&v1, &v2, V_ZSWPIN, 0);
-	EXPECT_VM_GT(&v1, &v2, V_WAIT, 0);
-	EXPECT_GE(vm_installs(&v1, &v3), (long long)n);
-	EXPECT_EQ((long long)n, tf_resident(&t, 0, n, NULL));
-	EXPECT_EQ((long long)(n * ps / 512), tf_blocks(&t));
-	EXPECT_EQ((long long)(n * ps), cg_wait_shmem(&e->cg, n * ps));
-	tf_close(&t);
-	errlog_free(err);
+	if (c.fifo_gen == -100)
+		SKIP(return, "SCHED_FIFO refused");
+	vm_snap(&v1);
+	vm_print("fifo vs preempted large owner", &v0, &v1);
+	diag("worst SCHED_FIFO fault: %llu us (delay %ld us, %zu rounds)",
+	     (unsigned long long)worst, delay, nentries);
+	EXPECT_LT((long long)worst, delay + 250000)
+		TH_LOG("the FIFO waiter took %llu us: it spun instead of sleeping on the marker",
+		       (unsigned long long)worst);
+	EXPECT_GT(vm_d(&v0, &v1, V_WAIT), 0);
+	EXPECT_EQ((long long)nentries, vm_d(&v0, &v1, self->vlarge));
+	ASSERT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "at the end"));
+	tf_close(t);
 	CHECK_BACK(e);
 }
 

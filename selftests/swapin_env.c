@@ -369,6 +369,24 @@ int env_setup(struct env *e, const char *test_name)
 	return 0;
 }
 
+/* the cgroup's memory.stat, non-zero lines, as diagnostics */
+static void cg_dump_stat(struct cg *c)
+{
+	char path[600], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", c->path);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strstr(line, " 0") || strstr(line, " 0") != line + strlen(line) - 2)
+			diag("  memory.stat %s", line);
+	}
+	fclose(f);
+}
+
 int env_check_back(struct env *e)
 {
 	const long long page_kb = ps / 1024;
@@ -448,6 +466,7 @@ int env_check_back(struct env *e)
 		diag("FAIL: %s memory.stat shmem %lld, baseline %lld",
 		     e->cg.path, cg_shmem, e->base.cg_shmem);
 		fails++;
+		cg_dump_stat(&e->cg);
 	}
 	if (cg_cur > e->base.cg_current + tol_cur) {
 		diag("FAIL: %s memory.current %lld, baseline %lld (tolerance %lld for per-cpu charge stock and kernel objects)",

@@ -199,6 +199,52 @@ long long tf_blocks(struct tfile *t)
 	return st.st_blocks;
 }
 
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define PM_PRESENT	(1ULL << 63)
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+
+static int read_u64_at(int fd, uint64_t idx, uint64_t *v)
+{
+	return pread(fd, v, sizeof(*v), idx * sizeof(*v)) == sizeof(*v) ? 0 : -1;
+}
+
+long tf_folio_pages(struct tfile *t, size_t idx)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	uint64_t e, pfn, f, head;
+	long n = -1;
+
+	if (pm < 0 || kf < 0)
+		goto out;
+	(void)*(volatile char *)(t->map + idx * ps);
+	if (read_u64_at(pm, (uintptr_t)(t->map + idx * ps) / ps, &e) ||
+	    !(e & PM_PRESENT) || !(e & PM_PFN_MASK))
+		goto out;
+	pfn = e & PM_PFN_MASK;
+	if (read_u64_at(kf, pfn, &f))
+		goto out;
+	if (!(f & ((1ULL << KPF_COMPOUND_HEAD) | (1ULL << KPF_COMPOUND_TAIL)))) {
+		n = 1;
+		goto out;
+	}
+	/* walk back to the head, then count the tails after it */
+	head = pfn;
+	while (head && !read_u64_at(kf, head, &f) &&
+	       !(f & (1ULL << KPF_COMPOUND_HEAD)))
+		head--;
+	for (n = 1; !read_u64_at(kf, head + n, &f) &&
+	     (f & (1ULL << KPF_COMPOUND_TAIL)); n++)
+		;
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return n;
+}
+
 long tf_resident(struct tfile *t, size_t first, size_t n,
 		 unsigned char *vec)
 {

@@ -49,6 +49,12 @@ long tf_resident(struct tfile *t, size_t first, size_t n,
 /* lru_add_drain() on every CPU, by running MADV_COLD on each of them */
 void lru_drain_all(void);
 /*
+ * Size in pages of the folio that page @idx of @t's mapping lies in (it is
+ * faulted in read-only first), from /proc/self/pagemap and /proc/kpageflags:
+ * 1 for a small folio, the compound size for a large one; -1 if unknown.
+ */
+long tf_folio_pages(struct tfile *t, size_t idx);
+/*
  * Push pages [first, first+n) out to swap with MADV_PAGEOUT (memory.reclaim
  * of @c as a fallback) and check with mincore that none is left resident
  * (not in the page cache, not in the swap cache).

@@ -32,6 +32,9 @@ const char *const vm_names[V_NR] = {
 	[V_THP_SWPOUT_FB] = "thp_swpout_fallback",
 	[V_PGMAJFAULT] = "pgmajfault",
 	[V_OOM_KILL] = "oom_kill",
+	[V_BYPASS_MTHP] = "shmem_swapin_bypass_mthp",
+	[V_BYPASS_PMD] = "shmem_swapin_bypass_pmd",
+	[V_LARGE_FALLBACK] = "shmem_swapin_large_fallback",
 };
 
 int vm_snap(struct vmsnap *s)
@@ -88,6 +91,10 @@ void vm_print(const char *label, const struct vmsnap *a,
 	     vm_d(a, b, V_ZSWPOUT), vm_d(a, b, V_ZSWPWB),
 	     vm_d(a, b, V_SWPIN_ZERO), vm_d(a, b, V_SWPOUT_ZERO),
 	     vm_d(a, b, V_THP_SWPOUT));
+	if (b->present[V_BYPASS_MTHP])
+		diag("%s: large bypass: mthp folios=%lld pmd folios=%lld large fallbacks=%lld",
+		     label, vm_d(a, b, V_BYPASS_MTHP), vm_d(a, b, V_BYPASS_PMD),
+		     vm_d(a, b, V_LARGE_FALLBACK));
 }
 
 int vm_feature_check(const struct vmsnap *s, char *msg, size_t len)

@@ -29,6 +29,8 @@ enum {
 	V_PSWPIN, V_PSWPOUT, V_ZSWPIN, V_ZSWPOUT, V_ZSWPWB,
 	V_SWPIN_ZERO, V_SWPOUT_ZERO, V_THP_SWPOUT, V_THP_SWPOUT_FB,
 	V_PGMAJFAULT, V_OOM_KILL,
+	/* large swap entries (0 where the kernel does not count them) */
+	V_BYPASS_MTHP, V_BYPASS_PMD, V_LARGE_FALLBACK,
 	V_NR
 };
 #define V_NR_FEATURE 5

@@ -37,7 +37,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	zs=N; [ "$(date +%s)" -ge "$zswap_from" ] && zs=Y
 	set_swapin_mode "$mode"
 	echo "$pc" > /proc/sys/vm/page-cluster
-	[ -w /sys/module/zswap/parameters/enabled ] && echo "$zs" > /sys/module/zswap/parameters/enabled
+	set_zswap "$zs"
 	echo "# stress round $rounds ($(( $(date +%s) - start ))s of ${DURATION}s): mode $mode, page-cluster $pc, zswap $zs"
 
 	# 1. the randomized checker, with swapoff/swapon cycles beside it

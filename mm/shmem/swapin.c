@@ -134,11 +134,37 @@ static inline void shmem_marker_sleep(struct address_space *mapping,
 }
 #endif
 
+/*
+ * The index a marker is keyed on: the first index of the (possibly
+ * multi-index) entry it is, which is where its owner and truncation wake.  A
+ * marker already gone gives @index: the caller's recheck then finds it gone.
+ */
+static pgoff_t shmem_marker_base(struct address_space *mapping, pgoff_t index,
+				 void *marker)
+{
+	XA_STATE(xas, &mapping->i_pages, index);
+	unsigned int order = 0;
+	void *entry;
+
+	rcu_read_lock();
+	do {
+		entry = xas_load(&xas);
+		if (entry == marker)
+			order = xas_get_order(&xas);
+	} while (xas_retry(&xas, entry));
+	rcu_read_unlock();
+	return round_down(index, 1UL << order);
+}
+
 /**
  * shmem_marker_wait - sleep until a swapin marker leaves a mapping slot
  * @mapping: the shmem mapping
  * @index: the slot where @marker was seen
  * @marker: the marker that was seen there
+ *
+ * A marker may stand for a multi-index swap entry; whatever index inside it
+ * the caller met it at, the wait is keyed on the entry's first index, where
+ * the marker's owner and truncation wake its waiters.
  *
  * Sleeps until the slot no longer holds @marker: its owner installed the
  * folio, put a poisoned entry there, or truncation removed the marker.  The
@@ -154,10 +180,11 @@ static inline void shmem_marker_sleep(struct address_space *mapping,
 void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		       void *marker)
 {
-	wait_queue_head_t *wq = shmem_marker_waitqueue(mapping, index);
+	pgoff_t base = shmem_marker_base(mapping, index, marker);
+	wait_queue_head_t *wq = shmem_marker_waitqueue(mapping, base);
 	struct shmem_marker_waiter waiter = {
 		.key.mapping = mapping,
-		.key.index = index,
+		.key.index = base,
 	};
 	bool thrashing = shmem_marker_thrashing(marker);
 	unsigned long pflags;
@@ -188,7 +215,8 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 /**
  * shmem_marker_wake - wake the tasks waiting on a slot's swapin marker
  * @mapping: the shmem mapping
- * @index: the slot whose marker was just replaced or removed
+ * @index: the slot whose marker was just replaced or removed: the first
+ *	index of the marker's entry, if it covers several
  *
  * Call after the slot changed, once the xarray lock is dropped.
  */
@@ -224,7 +252,7 @@ void shmem_marker_hand_off(void *marker)
 /**
  * shmem_marker_handoff - a swapin marker was removed by truncation
  * @mapping: the shmem mapping
- * @index: the slot the marker was removed from
+ * @index: the first index of the entry the marker was removed from
  *
  * After shmem_marker_hand_off(), once the xarray lock is dropped: count the
  * handoff and wake the slot's waiters.
