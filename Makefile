@@ -16,7 +16,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
 .PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
-	check-series checkpatch clean distclean
+	check-series checkpatch clean distclean series check-older deb
 
 help:
 	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
@@ -31,8 +31,12 @@ help:
 	@echo "make stress DURATION=600   race scenarios for as long as asked"
 	@echo "make upstream    kernel selftests (memfd, mm, cgroup) on stock 6.12.117 and ours"
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
-	@echo "make check-series          every prefix compiles (W=1), and without SWAP/THP/MEMCG/ZSWAP/SHMEM"
+	@echo "make check-series          every prefix compiles (W=1), and without SWAP/THP/MEMCG/ZSWAP/SHMEM;"
+	@echo "                 the export (make series) git-am's onto 6.12.117, each commit builds, = build/linux"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
+	@echo "make series [SERIES_OUT=dir]   git-am-able export + cover letter (build/series/out)"
+	@echo "make check-older the export on Debian's older 6.12.y sources (build/older/*.deb)"
+	@echo "make deb [KCONFIG=/path/.config|bench]   Debian kernel package (bindeb-pkg), Debian's config"
 	@echo "make clean       remove builds and results (keeps the pristine source)"
 	@echo "Variables: KSRC=/path/to/6.12.y tree instead of Debian's source; FORCE=1 discards"
 	@echo "unrefreshed edits in build/linux; JOBS=N; CCACHE_DIR (default ~/.cache/shmbp-ccache)."
@@ -91,12 +95,23 @@ negative: tree
 check-series: tree
 	@$(TOP)/scripts/check-series.sh
 
+series: deps
+	@$(TOP)/scripts/series.sh $(SERIES_OUT)
+
+check-older: deps
+	@$(TOP)/scripts/older.sh
+
+deb: tree
+	@$(TOP)/scripts/deb.sh $(KCONFIG)
+
 checkpatch: tree
 	@cd $(KTREE) && perl scripts/checkpatch.pl --strict --terse --no-tree $(TOP)/patches/*.patch && \
 		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm $$(test -d include && echo include) -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
 
 clean:
 	rm -rf $(BUILD)/obj-* $(BUILD)/linux.new $(BUILD)/linux-peer.new $(TOP)/results
+	rm -rf $(BUILD)/series/obj-am $(BUILD)/older/*/obj $(BUILD)/older/*/tree $(BUILD)/deb/*/obj \
+		$(BUILD)/deb/ncount*
 	-$(MAKE) -s -C $(TOP)/selftests clean 2>/dev/null
 	-$(MAKE) -s -C $(TOP)/model clean 2>/dev/null
 

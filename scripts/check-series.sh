@@ -5,6 +5,11 @@
 #             against the pristine files
 #   configs   the whole series compiles them without CONFIG_SWAP, CONFIG_TRANSPARENT_HUGEPAGE,
 #             CONFIG_MEMCG, CONFIG_ZSWAP (and CONFIG_SHMEM)
+#   export    the export of 'make series' (scripts/series.sh): git am of it onto the base commit
+#             in a scratch clone (build/series/am) applies; every commit compiles the same files
+#             with W=1 and no new warning against the pristine ones; the result is identical to
+#             build/linux (the files the series touches or owns, and the whole tree). Works in
+#             build/series/ only: no quilt, nothing written in build/linux.
 # Full links are exercised by the test and bench kernels. Prints KTAP lines and
 # 'N passed, N failed'.
 set -uo pipefail
@@ -18,7 +23,9 @@ jobs=${JOBS:-$(nproc)}
 base_cfg=$BUILD/obj-bench/.config
 [ -f "$base_cfg" ] || base_cfg=$BUILD/obj-test/.config
 [ -f "$base_cfg" ] || die "build a kernel first (make kernel KCONF=bench)"
-[ -z "$(q diff -z 2>/dev/null)" ] || die "build/linux has unrefreshed edits: make refresh first"
+if [ "$what" != export ]; then
+	[ -z "$(q diff -z 2>/dev/null)" ] || die "build/linux has unrefreshed edits: make refresh first"
+fi
 n=0 passed=0 failed=0
 result() {
 	n=$((n + 1))
@@ -45,7 +52,7 @@ compile() {
 warnings() { grep -E 'warning:' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u; }
 
 restore() { q push -a -q >/dev/null 2>&1; }
-trap restore EXIT
+[ "$what" = export ] || trap restore EXIT
 
 if [ "$what" = all ] || [ "$what" = prefixes ]; then
 	obj=$BUILD/obj-series
@@ -83,6 +90,115 @@ if [ "$what" = all ] || [ "$what" = configs ]; then
 		compile "$obj" "$obj/w1.log"
 		result $? "series compiles without CONFIG_$v" "$obj/w1.log"
 	done
+fi
+if [ "$what" = all ] || [ "$what" = export ]; then
+	# git and identities of the check: no user configuration, a fixed committer for git am
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+	export GIT_COMMITTER_NAME="Shmem Bypass Rig" GIT_COMMITTER_EMAIL=rig@shmem-bypass.invalid
+	sdir=$BUILD/series
+	out=$sdir/check-out
+	clone=$sdir/am
+	obj=$sdir/obj-am
+	linux_tree=$tree
+	ga() { git -C "$clone" "$@"; }
+	exported_series=$(series_patches)
+	rm -rf "$out"	# never check an older export
+	"$TOP/scripts/series.sh" "$out" > "$sdir/check-series.log" 2>&1
+	result $? "make series exports patches/series ($(series_patches | wc -l) patches) to $out" "$sdir/check-series.log"
+	# same inputs, same bytes: a second export must be identical file by file
+	rm -rf "$sdir/check-out2"
+	"$TOP/scripts/series.sh" "$sdir/check-out2" >> "$sdir/check-series.log" 2>&1 &&
+		diff -r -q "$out" "$sdir/check-out2" > "$sdir/check-cmp.log" 2>&1
+	result $? "a second export is byte-identical (diff -r of the two folders)" "$sdir/check-cmp.log"
+	base=$(sed -n 2p "$sdir/base.id" 2>/dev/null)
+	mapfile -t exported < <(find "$out" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | LC_ALL=C sort)
+	if [ -z "$base" ] || [ ${#exported[@]} = 0 ]; then
+		result 1 "export present (base commit and patches)"
+	else
+		# the scratch clone shares the export repository's objects; its work tree is kept between
+		# runs so that a checkout only touches the series' files and the builds stay incremental
+		if [ ! -d "$clone/.git" ]; then
+			rm -rf "$clone"
+			git clone -q --shared --no-checkout "$sdir/git" "$clone" > "$sdir/am.log" 2>&1
+		fi
+		ga am --abort >/dev/null 2>&1
+		if ! ga checkout -q -f -B check-am "$base" > "$sdir/am.log" 2>&1; then
+			# the export repository was made anew (new pristine source): clone it again
+			rm -rf "$clone"
+			git clone -q --shared --no-checkout "$sdir/git" "$clone" >> "$sdir/am.log" 2>&1
+			ga checkout -q -f -B check-am "$base" >> "$sdir/am.log" 2>&1
+		fi && ga clean -q -f -d -x >> "$sdir/am.log" 2>&1
+		result $? "scratch clone at the base commit ${base:0:12}" "$sdir/am.log"
+		ga am --no-3way "${exported[@]}" >> "$sdir/am.log" 2>&1
+		rc=$?
+		result $rc "git am of the ${#exported[@]} exported patches onto the base applies (git am: no fuzz)" "$sdir/am.log"
+		if [ $rc != 0 ]; then
+			grep -E '^(Applying|error|Patch failed)' "$sdir/am.log" | head -n 6 | sed 's/^/# /'
+			ga am --abort >/dev/null 2>&1
+		else
+			[ "$(ga rev-parse 'HEAD^{tree}')" = "$(git --git-dir="$sdir/git" rev-parse 'series^{tree}')" ]
+			result $? "the am'd tree is the export's own tree"
+			tree=$clone
+			mapfile -t commits < <(ga rev-list --reverse "$base..HEAD")
+			ga checkout -q --detach "$base"
+			if configure "$obj"; then
+				compile "$obj" "$obj/w1-0.log"
+				result $? "export: base (pristine) compiles mm/vmstat.o mm/shmem.o" "$obj/w1-0.log"
+				warnings "$obj/w1-0.log" > "$obj/w1-0.warn"
+				i=0
+				for c in "${commits[@]}"; do
+					i=$((i + 1))
+					subj=$(ga log -1 --format=%s "$c")
+					ga checkout -q --detach "$c"
+					compile "$obj" "$obj/w1-$i.log"
+					result $? "export: commit $i compiles ($subj)" "$obj/w1-$i.log"
+					warnings "$obj/w1-$i.log" > "$obj/w1-$i.warn"
+					new=$(comm -13 "$obj/w1-0.warn" "$obj/w1-$i.warn")
+					[ -z "$new" ]
+					result $? "export: commit $i: no new W=1 warning in mm/shmem.c, mm/shmem/, mm/vmstat.c"
+					[ -n "$new" ] && echo "$new" | head -n 5 | sed 's/^/# /'
+				done
+			else
+				result 1 "export: configure $obj" "$obj/prepare.log"
+			fi
+			ga checkout -q check-am
+			tree=$linux_tree
+			# the result against build/linux: every file the series touches or owns, then all
+			files=$({ ga diff --name-only "$base" HEAD; owned_files; } | LC_ALL=C sort -u)
+			bad=$(for f in $files; do cmp -s "$clone/$f" "$linux_tree/$f" || echo "$f"; done)
+			[ -z "$bad" ]
+			result $? "export: the $(echo "$files" | wc -l) files the series touches or owns equal build/linux's"
+			[ -n "$bad" ] && echo "$bad" | head -n 10 | sed 's/^/# differs: /'
+			# build products: files only build/linux has that the kernel's own .gitignore
+			# files ignore (e.g. the upstream selftests built in tools/testing/selftests).
+			# Debian's top-level .gitignore ignores everything ('/*'): the check uses a copy
+			# of all .gitignore files without that rule.
+			diff -r -q --no-dereference -x .git -x .pc -x patches -x '.shmbp-*' \
+				"$clone" "$linux_tree" > "$sdir/tree.diff.all" 2>&1
+			ign=$sdir/ignore-rules
+			rm -rf "$ign" && mkdir -p "$ign" && git init -q "$ign"
+			(cd "$clone" && find . -name .gitignore -not -path './.git/*' -print0 |
+				xargs -0 cp --parents -t "$ign")
+			sed -i -e '/^\/\*$/d' -e '/^!\/debian\/$/d' "$ign/.gitignore"
+			while IFS= read -r line; do
+				case "$line" in
+				"Only in $linux_tree"*": "*)
+					rel=${line#"Only in $linux_tree"}; rel=${rel#/}; rel=${rel%%: *}
+					rel=${rel:+$rel/}${line##*: }
+					git -C "$ign" check-ignore -q --no-index -- "$rel" && continue ;;
+				esac
+				echo "$line"
+			done < "$sdir/tree.diff.all" > "$sdir/tree.diff"
+			[ ! -s "$sdir/tree.diff" ]
+			result $? "export: the whole tree equals build/linux (without .pc, patches, and build products as the kernel's .gitignore names them)" "$sdir/tree.diff"
+			if [ -n "$bad" ] || [ -s "$sdir/tree.diff" ]; then
+				applied=$(cat "$linux_tree/.pc/applied-patches" 2>/dev/null)
+				if [ "$applied" != "$exported_series" ]; then
+					echo "# build/linux has $(echo "$applied" | grep -c .) patches applied, the export was made from $(echo "$exported_series" | grep -c .): patches/ changed during the check, or build/linux needs make tree"
+				fi
+			fi
+		fi
+	fi
 fi
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -37,22 +37,50 @@ if [ "${GUEST_DEBUG:-0}" = 1 ]; then
 fi
 cmdline+=" ${KCMDLINE_EXTRA:-}"
 
-# KVM only if a short probe boot of this very kernel reaches userspace; the answer is
-# cached per host kernel and guest kernel.
+# KVM only if a short probe boot of this very kernel reaches its banner under KVM; the answer
+# (and why) is cached per host kernel in build/kvm-probe-<uname -r>. One line says what was
+# chosen and why.
 accel=${QEMU_ACCEL:-"-accel tcg,thread=multi"}
 probe=$BUILD/kvm-probe-$(uname -r)
-if [ -z "${QEMU_ACCEL:-}" ] && [ "${TRY_KVM:-1}" = 1 ] && [ -w /dev/kvm ]; then
+if [ -n "${QEMU_ACCEL:-}" ]; then
+	why="accelerator given by QEMU_ACCEL"
+elif [ "${TRY_KVM:-1}" != 1 ]; then
+	why="KVM not tried (TRY_KVM=0), using TCG"
+elif [ ! -w /dev/kvm ]; then
+	why="KVM probe: no writable /dev/kvm, using TCG"
+else
 	if [ ! -f "$probe" ]; then
+		mkdir -p "$BUILD"
 		plog=$(mktemp)
-		bash -c 'timeout -k 2 15 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 \
-			-nographic -no-reboot -kernel "$0" \
-			-append "console=ttyS0 panic=-1 root=/dev/nonexistent"' "$kernel" \
-			</dev/null >"$plog" 2>&1
-		if grep -q "Linux version" "$plog"; then echo kvm > "$probe"; else echo tcg > "$probe"; fi
-		rm -f "$plog"
+		# in a subshell whose stderr is discarded: a QEMU that dies of a signal (SIGABRT
+		# when KVM cannot run the guest) is reported there, not on our terminal
+		(timeout -k 2 15 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 \
+			-nographic -no-reboot -kernel "$kernel" \
+			-append "console=ttyS0 panic=-1 root=/dev/nonexistent" </dev/null >"$plog" 2>&1
+		 echo $? > "$plog.rc") 2>/dev/null
+		prc=$(cat "$plog.rc" 2>/dev/null || echo '?')
+		if grep -q "Linux version" "$plog"; then
+			printf 'kvm\nthe probe boot reached the kernel banner\n' > "$probe"
+		elif [ "$prc" = 124 ] || [ "$prc" = 137 ]; then
+			printf 'tcg\nthe probe guest did not reach the kernel banner in 15 s\n' > "$probe"
+		else
+			msg=$(grep -a -v '^[[:space:]]*$' "$plog" | head -n 1 | cut -c1-120)
+			printf 'tcg\nQEMU with -accel kvm exited (status %s%s)%s\n' "$prc" \
+				"$([ "$prc" -gt 128 ] 2>/dev/null && echo ", signal $((prc - 128))")" \
+				"${msg:+: $msg}" > "$probe"
+		fi
+		rm -f "$plog" "$plog.rc"
 	fi
-	[ "$(cat "$probe")" = kvm ] && accel="-accel kvm -cpu host"
+	reason=$(sed -n 2p "$probe")
+	if [ "$(sed -n 1p "$probe")" = kvm ]; then
+		accel="-accel kvm -cpu host"
+		why="KVM probe: ${reason:-an earlier probe booted under KVM}, using KVM"
+	else
+		why="KVM probe: ${reason:-an earlier probe failed under KVM}, using TCG"
+	fi
+	why="$why (cached in ${probe#"$TOP"/}; delete it to probe again)"
 fi
+note "$why"
 
 note "booting $(basename "$kernel") ($accel, $smp cpus, $mem MiB), results: $out"
 console=$out/console.log

@@ -1,21 +1,46 @@
 #!/bin/sh
-# make run, in the guest: fio over a tmpfs file inside a memory cgroup whose limit is half
-# the file, so the file lives partly in zram swap and every read may swap in.
-# Parameters (job.env): FILE_MB=256 RUNTIME=20 RW=randread BS=4k ENGINE=psync, and setup.sh's.
+# make run, in the guest: the same fio job over a tmpfs file inside a memory cgroup whose limit
+# is half the file (so the file lives partly in zram swap and reads swap in), once per swapin
+# mode, in one boot. Each mode starts from a fresh layout of the file.
+# Parameters (job.env): FILE_MB=256 RUNTIME=20 RW=randread BS=4k ENGINE=psync
+#   RUN_MODES="swapcache bypass poll" (those the kernel lacks are skipped), and setup.sh's.
+# Output: fio-<mode>.json, vmstat-<mode>.before/.after, memory.stat-<mode>, modes (the list run).
 . "$TOP/guest/setup.sh"
 : "${FILE_MB:=256}" "${RUNTIME:=20}" "${RW:=randread}" "${BS:=4k}" "${ENGINE:=psync}"
+: "${RUN_MODES:=swapcache bypass poll}"
 CG_MAX=$((FILE_MB / 2))M
 setup_all || exit 1
-echo "# mode: $(cat /sys/kernel/mm/shmem_swapin/mode 2>/dev/null || echo 'swapcache (stock kernel)')"
+knob=/sys/kernel/mm/shmem_swapin/mode
+if [ -r $knob ]; then
+	have=$(tr -d '[]' < $knob)
+else
+	have=swapcache	# a stock kernel has only the swap cache path
+fi
+echo "# modes in this kernel: $have"
 echo "# file ${FILE_MB} MiB, memory.max $CG_MAX, zram $ZRAM_SIZE $ZRAM_ALGO, tmpfs huge=$TMPFS_HUGE"
-in_cgroup fio --name=layout --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
-	--rw=write --bs=1M --ioengine=psync --fallocate=none --buffer_compress_percentage=50 \
-	--refill_buffers --output=layout.txt || exit 1
-grep -E '^(Filename|SwapTotal|SwapFree)' /proc/swaps /proc/meminfo
-cp /proc/vmstat vmstat.before
-in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
-	--rw="$RW" --bs="$BS" --ioengine="$ENGINE" --fallocate=none --time_based --runtime="$RUNTIME" \
-	--randrepeat=1 --norandommap --output-format=json --output=fio.json || exit 1
-cp /proc/vmstat vmstat.after
-cat /sys/fs/cgroup/$CG/memory.stat > memory.stat
-echo "# fio done"
+: > modes
+for mode in $RUN_MODES; do
+	case " $have " in
+	*" $mode "*) ;;
+	*) echo "# mode $mode: not in this kernel, skipped"; continue ;;
+	esac
+	[ -w $knob ] && { echo "$mode" > $knob || exit 1; }
+	echo "# mode $mode: layout"
+	rm -f "$TMPFS_DIR/data"
+	in_cgroup fio --name=layout --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
+		--rw=write --bs=1M --ioengine=psync --fallocate=none --buffer_compress_percentage=50 \
+		--refill_buffers --output=/dev/null || exit 1
+	grep -E '^(SwapTotal|SwapFree)' /proc/meminfo
+	cp /proc/vmstat "vmstat-$mode.before"
+	echo "# mode $mode: fio $RW $BS $ENGINE for ${RUNTIME}s"
+	in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=data --size="${FILE_MB}M" \
+		--rw="$RW" --bs="$BS" --ioengine="$ENGINE" --fallocate=none --time_based \
+		--runtime="$RUNTIME" --randrepeat=1 --norandommap --output-format=json \
+		--output="fio-$mode.json" || exit 1
+	cp /proc/vmstat "vmstat-$mode.after"
+	cat "/sys/fs/cgroup/$CG/memory.stat" > "memory.stat-$mode"
+	echo "$mode" >> modes
+done
+rm -f "$TMPFS_DIR/data"
+[ -s modes ] || { echo "# no mode could run"; exit 1; }
+echo "# fio done: $(tr '\n' ' ' < modes)"
