@@ -18,6 +18,7 @@
  */
 #include <sched.h>
 #include <semaphore.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "swapin_test.h"
@@ -385,7 +386,10 @@ TEST_F_TIMEOUT(large, truncate_across_entry, 300)
 	struct env *e = &self->e;
 	struct tfile *t = &self->t;
 	long delay = race_delay_us(400000);
+	long long wall, cpu;
+	struct rusage r0, r1;
 	struct vmsnap v0, v1;
+	uint64_t t0;
 	struct reader o;
 	size_t n, half, i;
 
@@ -400,13 +404,26 @@ TEST_F_TIMEOUT(large, truncate_across_entry, 300)
 	ASSERT_OK(cg_enter(&e->cg));
 	ASSERT_EQ(0, reader_start(&o, t, 1, M_PREAD));
 	sleep_us(delay / 4);
+	getrusage(RUSAGE_THREAD, &r0);
+	t0 = now_us();
 	ASSERT_EQ(0, ftruncate(t->fd, half * ps));
+	wall = now_us() - t0;
+	getrusage(RUSAGE_THREAD, &r1);
+	cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000LL +
+	      (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+	      (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000LL +
+	      (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
 	pthread_join(o.tid, NULL);
 	set_delay_us(0);
 	ASSERT_EQ(0, ftruncate(t->fd, n * ps));
 	ASSERT_OK(cg_leave());
 	vm_snap(&v1);
 	vm_print("truncate across a large entry", &v0, &v1);
+	diag("the truncation took %lld us, %lld us of it on CPU", wall, cpu);
+	/* it waited for the swapin in flight: slept, did not loop */
+	EXPECT_GT(wall, delay / 2);
+	EXPECT_LT(cpu, delay / 5)
+		TH_LOG("the truncation spun for %lld us while the owner read", cpu);
 	EXPECT_EQ(1, o.gen) TH_LOG("owner: %s", o.msg);
 	EXPECT_EQ(1, vm_d(&v0, &v1, self->vlarge));
 	for (i = 0; i < n; i++)
@@ -415,6 +432,50 @@ TEST_F_TIMEOUT(large, truncate_across_entry, 300)
 	EXPECT_EQ((long long)tf_resident(t, 0, n, NULL) * (long long)(ps / 512),
 		  tf_blocks(t));
 	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * ftruncate() to a page boundary inside a large entry that is still out
+ * (no swapin in progress): the entry crosses the new size, so the part
+ * below it must be kept and the part above dropped; the truncation must
+ * finish (not loop) and nothing may be lost.
+ */
+TEST_F_TIMEOUT(large, truncate_inside_swapped_entry, 120)
+{
+	const char *modes[] = { "bypass", "swapcache" };
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	struct vmsnap v0, v1;
+	size_t n, half, i;
+	uint64_t t0, took;
+	int m;
+
+	if (variant->kind != LARGE_PMD)
+		SKIP(return, "anonymous shared memory cannot be truncated");
+	for (m = 0; m < 2; m++) {
+		ASSERT_OK(set_mode(modes[m]));
+		LARGE_OUT(1, 48 + m);
+		n = t->npages;
+		half = self->op / 2 + 3;
+		vm_snap(&v0);
+		t0 = now_us();
+		ASSERT_EQ(0, ftruncate(t->fd, half * ps));
+		took = now_us() - t0;
+		ASSERT_EQ(0, ftruncate(t->fd, n * ps));
+		vm_snap(&v1);
+		vm_print(modes[m], &v0, &v1);
+		diag("%s: the truncation took %llu us", modes[m],
+		     (unsigned long long)took);
+		for (i = 0; i < n; i++)
+			t->gen[i] = i < half ? 1 : 0;
+		EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after shrink and regrow"));
+		EXPECT_EQ((long long)tf_resident(t, 0, n, NULL) * (long long)(ps / 512),
+			  tf_blocks(t));
+		tf_close(t);
+	}
+	ASSERT_OK(set_mode("bypass"));
 	CHECK_BACK(e);
 }
 

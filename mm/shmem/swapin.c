@@ -135,25 +135,26 @@ static inline void shmem_marker_sleep(struct address_space *mapping,
 #endif
 
 /*
- * The index a marker is keyed on: the first index of the (possibly
- * multi-index) entry it is, which is where its owner and truncation wake.  A
- * marker already gone gives @index: the caller's recheck then finds it gone.
+ * Whether @index still holds @marker; if so, *@base is the index the marker
+ * is keyed on: the first index of the (possibly multi-index) entry, where its
+ * owner and truncation wake.  Entry and order are read in one walk.
  */
-static pgoff_t shmem_marker_base(struct address_space *mapping, pgoff_t index,
-				 void *marker)
+static bool shmem_marker_lookup(struct address_space *mapping, pgoff_t index,
+				void *marker, pgoff_t *base)
 {
 	XA_STATE(xas, &mapping->i_pages, index);
-	unsigned int order = 0;
+	bool found = false;
 	void *entry;
 
 	rcu_read_lock();
 	do {
 		entry = xas_load(&xas);
-		if (entry == marker)
-			order = xas_get_order(&xas);
+		found = entry == marker;
+		if (found)
+			*base = round_down(index, 1UL << xas_get_order(&xas));
 	} while (xas_retry(&xas, entry));
 	rcu_read_unlock();
-	return round_down(index, 1UL << order);
+	return found;
 }
 
 /**
@@ -164,7 +165,9 @@ static pgoff_t shmem_marker_base(struct address_space *mapping, pgoff_t index,
  *
  * A marker may stand for a multi-index swap entry; whatever index inside it
  * the caller met it at, the wait is keyed on the entry's first index, where
- * the marker's owner and truncation wake its waiters.
+ * the marker's owner and truncation wake its waiters.  The key is looked up
+ * again with every recheck: an equal marker that came back in the meantime
+ * (its slots freed and reused) may cover another range.
  *
  * Sleeps until the slot no longer holds @marker: its owner installed the
  * folio, put a poisoned entry there, or truncation removed the marker.  The
@@ -180,13 +183,16 @@ static pgoff_t shmem_marker_base(struct address_space *mapping, pgoff_t index,
 void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		       void *marker)
 {
-	pgoff_t base = shmem_marker_base(mapping, index, marker);
-	wait_queue_head_t *wq = shmem_marker_waitqueue(mapping, base);
 	struct shmem_marker_waiter waiter = {
 		.key.mapping = mapping,
-		.key.index = base,
 	};
-	bool thrashing = shmem_marker_thrashing(marker);
+	wait_queue_head_t *wq = NULL;
+	bool thrashing;
+	pgoff_t base;
+
+	if (!shmem_marker_lookup(mapping, index, marker, &base))
+		return;
+	thrashing = shmem_marker_thrashing(marker);
 	unsigned long pflags;
 	bool in_thrashing;
 
@@ -199,9 +205,18 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 	}
 
 	for (;;) {
+		if (!wq || base != waiter.key.index) {
+			/* (Re)key: queued on the base's queue before the recheck */
+			if (wq)
+				finish_wait(wq, &waiter.wait);
+			waiter.key.index = base;
+			wq = shmem_marker_waitqueue(mapping, base);
+		}
 		prepare_to_wait(wq, &waiter.wait, TASK_UNINTERRUPTIBLE);
-		if (xa_load(&mapping->i_pages, index) != marker)
+		if (!shmem_marker_lookup(mapping, index, marker, &base))
 			break;
+		if (base != waiter.key.index)
+			continue;
 		shmem_marker_sleep(mapping, index, marker, &waiter.wait);
 	}
 	finish_wait(wq, &waiter.wait);
