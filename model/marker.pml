@@ -42,6 +42,9 @@
  * LOST_WAKE_ORDER.  Earlier orders, for the P6 finding: PIN_THEN_CLAIM,
  * PIN_RECHECK.  Other knobs: NF (2 or 3 faulters), NO_READ_ERROR,
  * WITNESS=n.
+ *
+ * One index, order-0 entries only.  A large swap entry claimed whole under
+ * one marker, with this protocol as its fallback, is modelled in large.pml.
  */
 
 #ifndef NF
