@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# make negative [NEG_VARIANTS="name ..."] [NEG_PROGS="shmem_swapin_handoff ..."]
+# make negative [NEG_VARIANTS="name ..."] [NEG_PROGS="shmem_swapin_handoff ..."] [NEG_FULL=1]
 #
 # Show the suite catches every broken protocol variant in patches/negative/ (one test-only
 # patch per class, listed in patches/negative/series). For each variant: apply it to a copy
 # of build/linux (build/neg/linux, built incrementally in build/neg/obj-test), build the
 # debug kernel, boot it with our selftests, and report what caught it: the tests that failed,
-# and a kernel splat (WARN, hang, KASAN...) with the test that was running. Exits non-zero
+# and a kernel splat (WARN, hang, KASAN...) with the test that was running; by default the
+# guest stops after the first binary that fails (NEG_FULL=1 runs them all). Exits non-zero
 # if any variant was not caught (or did not apply or build).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -70,7 +71,10 @@ for v in $variants; do
 		die "cannot take variant $v back out of $ntree"
 	[ -f "$img" ] || continue
 
-	JOB_ENV="SELFTEST_PROGS=\"${NEG_PROGS:-}\"" GUEST_DEBUG=1 GUEST_QUIET=1 \
+	# NEG_FULL=1: every binary even after one caught the variant (all catching tests listed)
+	JOB_ENV=$(printf '%s\n' "SELFTEST_PROGS=\"${NEG_PROGS:-}\"" \
+		"SELFTEST_STOP_ON_FAIL=$([ "${NEG_FULL:-0}" = 1 ] && echo 0 || echo 1)") \
+		GUEST_DEBUG=1 GUEST_QUIET=1 \
 		"$TOP/scripts/guest.sh" "$img" "$TOP/guest/jobs/negative.sh" "neg-$short" \
 		"${TEST_TIMEOUT:-1500}" 2> "$out/$short.guest.log"
 	rc=$?

@@ -16,6 +16,9 @@
 #                         swapins for the rest of the boot)
 #   SELFTEST_BIN_TIMEOUT  seconds per binary before it is killed (default
 #                         1500; each test also has its own harness timeout)
+#   SELFTEST_STOP_ON_FAIL if 1, run no further binary after one with a
+#                         failure (make negative: the first binary that
+#                         catches a broken variant names it; saves time)
 #   SHMEM_SWAPIN_SCALE, SHMEM_SWAPIN_DELAY_US, SHMEM_SWAPIN_SWAPDEV,
 #   SHMEM_SWAPIN_CGROUP   passed through to the tests (see
 #                         docs/testing.md)
@@ -91,6 +94,10 @@ for p in $progs; do
 	passed=$((passed + ok))
 	skipped=$((skipped + skip))
 	failed=$((failed + notok + missing + extra))
+	if [ "${SELFTEST_STOP_ON_FAIL:-0}" = 1 ] && [ "$failed" -gt 0 ]; then
+		echo "# stopping after $p: SELFTEST_STOP_ON_FAIL=1 and a test failed"
+		break
+	fi
 done
 
 echo "# $skipped skipped (counted as passed)"
