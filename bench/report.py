@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 
-MODES = ["swapcache", "bypass", "poll"]
+MODES = ["swapcache", "bypass", "poll", "poll-wq", "poll-nosleep"]
+SIZES = [("4K", "seq-mmap"), ("64K", "seq-mmap-64k"), ("2M", "seq-mmap-2m")]
+SIZE_TARGET = {"64K": 0.40, "2M": 0.30}
 CDF_TEST = ["contend-slow"]
 
 
@@ -85,16 +87,39 @@ def summarise(data):
     for t in tests:
         s[t] = {}
         for m in MODES + ["n/a"]:
-            rs = [r for r in runs if r["test"] == t and r["mode"] == m]
-            if not rs:
+            allrs = [r for r in runs if r["test"] == t and r["mode"] == m]
+            rs = [r for r in allrs if not r.get("hang")]
+            if not allrs:
                 continue
-            e = {"seconds": stats([r["seconds"] for r in rs]),
+            if not rs:
+                s[t][m] = {"hangs": len(allrs), "runs": len(allrs)}
+                continue
+            e = {"hangs": len(allrs) - len(rs), "runs": len(allrs),
+                 "seconds": stats([r["seconds"] for r in rs]),
                  "mib_s": stats([r["mib_s"] for r in rs]),
                  "bad_pages": sum(r["bad_pages"] for r in rs),
                  "peak_shmem_kb": stats([r["peak_shmem_kb"] for r in rs]),
                  "peak_zram_bytes": stats([r["peak_zram_bytes"] for r in rs]),
                  "counters": {k: sum(r["counters"][k] for r in rs if r["counters"][k] >= 0)
                               for k in rs[0]["counters"]}}
+            e["counters_per_run"] = {k: v / len(rs) for k, v in e["counters"].items()}
+            for k in ("large_out", "large_alloc", "folio_pages"):
+                if k in rs[0]:
+                    e[k] = stats([r[k] for r in rs])
+            if t.startswith("loop"):
+                e["loop_s"] = stats([x for r in rs for x in r.get("loop_s", [])])
+                e["loops_done"] = sum(len(r.get("loop_s", [])) for r in rs)
+            if t.startswith("inversion"):
+                w = [x for r in rs for x in r.get("waiter_us", [])]
+                e["waiter_us"] = stats(w)
+                e["worst_us"] = max(w) if w else None
+                e["worst_per_run_us"] = stats([r["worst_us"] for r in rs])
+                e["hung_rounds"] = sum(r.get("hung_rounds", 0) for r in rs)
+                e["stuck"] = sum(r.get("stuck", 0) for r in rs)
+                e["inv_rounds"] = sum(r.get("rounds", 0) for r in rs)
+                e["owner_us"] = stats([x for r in rs for x in r.get("owner_us", [])])
+                e["watchdog_s"] = rs[0].get("watchdog_s")
+                e["rt_runtime_us"] = rs[0].get("rt_runtime_us")
             if t.startswith("contend"):
                 lat = sorted(x for r in rs for x in r.get("lat_all_us", []))
                 e["lat_us"] = {"p50": lat[len(lat) // 2], "p99": lat[len(lat) * 99 // 100],
@@ -144,12 +169,13 @@ def markdown(label, data, s, fs):
     out.append("| workload | mode | median s | min s | max s | MiB/s | ratio to swapcache | "
                "bad pages | peak Shmem MiB | peak zram MiB |")
     out.append("|---|---|---|---|---|---|---|---|---|---|")
-    for t in ("seq-mmap", "seq-read", "rand-mmap", "contend", "contend-slow", "anon-seq"):
+    for t in ("seq-mmap", "seq-mmap-64k", "seq-mmap-2m", "seq-mmap-half", "seq-read", "rand-mmap", "contend",
+              "contend-slow", "contend-multi", "anon-seq"):
         if t not in s:
             continue
         for m in MODES + ["n/a"]:
             e = s[t].get(m)
-            if not e:
+            if not e or "seconds" not in e:
                 continue
             r = ratio(s, t, m)
             out.append("| %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |" % (
@@ -182,6 +208,10 @@ def markdown(label, data, s, fs):
                 c.get("shmem_swapin_poll_wait"), c.get("shmem_swapin_fallback"),
                 c.get("shmem_swapin_wasted")))
         out.append("")
+    out.extend(large_tables(label, s))
+    out.extend(multi_table(s))
+    out.extend(loop_table(s))
+    out.extend(inversion_table(s))
     if fs:
         out.append("fio over tmpfs, file in a memory cgroup limited to half its size (4 KiB, "
                    "medians over rounds):\n")
@@ -205,6 +235,139 @@ def markdown(label, data, s, fs):
                     e["counters"].get("shmem_swapin_swapcache")))
         out.append("")
     return "\n".join(out)
+
+
+def med(s, t, m, key="seconds"):
+    try:
+        return s[t][m][key]["median"]
+    except (KeyError, TypeError):
+        return None
+
+
+def div(a, b):
+    return None if a is None or not b else a / b
+
+
+def large_tables(label, s):
+    if not any(t in s for _, t in SIZES[1:]):
+        return []
+    out = ["Sequential swapin by folio size (%s; 4K: tmpfs file, huge=never; 64K: anonymous shared "
+           "mapping, hugepages-64kB/shmem_enabled=always, other sizes never; 2M: huge=always tmpfs "
+           "file; every page touched once through the mapping, medians over rounds):\n" % label,
+           "| size | swapcache s | poll s | bypass s | bypass / swapcache | bypass / poll | "
+           "poll / swapcache | large folios swapped out whole | large swapins per run (bypass) | "
+           "large swapins per run (poll) | large fallbacks (bypass, poll) | bad pages |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size, t in SIZES:
+        if t not in s:
+            continue
+        sc, po, by = (med(s, t, m) for m in ("swapcache", "poll", "bypass"))
+
+        def lg(m):
+            try:
+                c = s[t][m]["counters_per_run"]
+                return "%.0f" % (c.get("shmem_swapin_bypass_mthp", 0) + c.get("shmem_swapin_bypass_pmd", 0))
+            except KeyError:
+                return "-"
+
+        def fb(m):
+            try:
+                return "%.0f" % s[t][m]["counters_per_run"].get("shmem_swapin_large_fallback", 0)
+            except KeyError:
+                return "-"
+        lo = "-"
+        try:
+            lo = "%.0f" % s[t]["bypass"]["large_out"]["median"]
+        except KeyError:
+            pass
+        bad = sum(s[t][m].get("bad_pages", 0) for m in s[t])
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s | %d |" % (
+            size, fmt(sc), fmt(po), fmt(by), fmt(div(by, sc)), fmt(div(by, po)), fmt(div(po, sc)),
+            lo, lg("bypass"), lg("poll"), fb("bypass"), fb("poll"), bad))
+    out.append("")
+    return out
+
+
+def multi_table(s):
+    t = "contend-multi"
+    if t not in s:
+        return []
+    out = ["Multi-page contention `contend-multi` (8 groups of 4 threads, each group faults its own "
+           "swapped-out page, all groups at once, page after page; 500 us device delay via "
+           "debug_delay_us; medians over rounds, counters per run):\n",
+           "| mode | median s | ratio to bypass | p50 us | p99 us | max us | marker waits | poll sleeps | "
+           "poll wakes | poll retries | wasted allocs | swapins |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    base = med(s, t, "bypass")
+    for m in MODES:
+        e = s[t].get(m)
+        if not e or "seconds" not in e:
+            continue
+        c = e["counters_per_run"]
+        out.append("| %s | %s | %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
+            m, fmt(e["seconds"]["median"]), fmt(div(e["seconds"]["median"], base)),
+            fmt(e["lat_us"]["p50"], 1), fmt(e["lat_us"]["p99"], 1), fmt(e["lat_us"]["max"], 1),
+            c.get("shmem_swapin_marker_wait", 0), c.get("shmem_swapin_poll_wait", 0),
+            c.get("shmem_swapin_poll_wake", 0), c.get("shmem_swapin_poll_retry", 0),
+            c.get("shmem_swapin_wasted", 0),
+            c.get("shmem_swapin_bypass", 0) + c.get("shmem_swapin_swapcache", 0)))
+    out.append("")
+    return out
+
+
+def loop_table(s):
+    rows = []
+    for t in ("loop-64k", "loop-2m"):
+        for m in MODES:
+            e = s.get(t, {}).get(m)
+            if not e:
+                continue
+            if "seconds" not in e:
+                rows.append("| %s | %s | - | - | 0 | %d | - | - | - | - |" % (t, m, e["hangs"]))
+                continue
+            c = e["counters_per_run"]
+            rows.append("| %s | %s | %s | %s | %d | %d | %.0f | %.0f | %.0f | %.0f |" % (
+                t, m, fmt(e["loop_s"]["median"]), fmt(e["loop_s"]["max"]), e["loops_done"], e["hangs"],
+                c.get("shmem_swapin_bypass_mthp", 0) + c.get("shmem_swapin_bypass_pmd", 0),
+                c.get("shmem_swapin_large_fallback", 0), c.get("shmem_swapin_swapcache", 0),
+                c.get("shmem_swapin_poll_retry", 0)))
+    if not rows:
+        return []
+    return ["Upstream's softlockup loop, scaled down (`loop-*`: write a file larger than its memory "
+            "cgroup's limit in 64K or 2M folios, read it back, delete; swap readahead on, "
+            "vm.page-cluster=3; a run still going after its timeout counts as a hang):\n",
+            "| loop | mode | median s per loop | max s per loop | loops done | hangs | "
+            "large swapins per run | large fallbacks per run | swap cache swapins per run | "
+            "poll retries per run |",
+            "|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
+
+
+def inversion_table(s):
+    rows = []
+    for t in ("inversion-2m", "inversion-64k"):
+        for m in MODES:
+            e = s.get(t, {}).get(m)
+            if not e:
+                continue
+            if "seconds" not in e:
+                rows.append("| %s | %s | hang (run timed out) | - | - | - | - | - | - | - |" % (t, m))
+                continue
+            c = e["counters"]
+            rows.append("| %s | %s | %s | %s | %s | %s | %d of %d | %d | %d | %d |" % (
+                t, m, fmt(e["worst_us"], 0), fmt(e["worst_per_run_us"]["median"], 0),
+                fmt(e["waiter_us"]["median"], 0), fmt(e["owner_us"]["median"], 0),
+                e["hung_rounds"], e["inv_rounds"],
+                c.get("shmem_swapin_marker_wait", 0), c.get("shmem_swapin_poll_retry", 0),
+                c.get("shmem_swapin_wasted", 0)))
+    if not rows:
+        return []
+    return ["Priority inversion (`inversion-*`: on CPU 0, a SCHED_OTHER owner faults a swapped-out "
+            "large entry, the device held 5 ms longer via debug_delay_us; 2 ms later a SCHED_FIFO "
+            "waiter on the same CPU faults the middle of the same entry; a watchdog demotes a waiter "
+            "still waiting after 5 s and counts the round as hung; all rounds of all runs):\n",
+            "| workload | mode | worst waiter us | median of per-run worst us | median waiter us | "
+            "median owner us | rounds hung (watchdog) | marker waits | poll retries | wasted allocs |",
+            "|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def targets(s, fs):
@@ -240,6 +403,14 @@ def targets(s, fs):
             row("fio %s IOPS: bypass / swapcache" % key, ">= 1.10", fmt(a / b, 3), a / b >= 1.10)
         except KeyError:
             pass
+    for size, t in SIZES:
+        by, sc, po = med(s, t, "bypass"), med(s, t, "swapcache"), med(s, t, "poll")
+        if size in SIZE_TARGET and by is not None and sc:
+            row("%s sequential swapin: bypass time / swapcache time" % size,
+                "<= %.2f" % SIZE_TARGET[size], fmt(by / sc, 3), by / sc <= SIZE_TARGET[size])
+        if by is not None and po:
+            row("%s sequential swapin: bypass time / poll time" % size, "<= 1.00",
+                fmt(by / po, 3), by / po <= 1.0)
     try:
         a = s["seq-mmap"]["bypass"]["peak_shmem_kb"]["median"]
         b = s["seq-mmap"]["swapcache"]["peak_shmem_kb"]["median"]
@@ -259,10 +430,16 @@ def plots(top, label, s, stamp):
         f.write("test swapcache bypass poll anon\n")
         for t in tests:
             vals = []
-            for m in MODES + ["n/a"]:
+            for m in ("swapcache", "bypass", "poll", "n/a"):
                 e = s[t].get(m)
-                vals.append("%.4f" % e["seconds"]["median"] if e else "0")
+                vals.append("%.4f" % e["seconds"]["median"] if e and "seconds" in e else "0")
             f.write("%s %s\n" % (t, " ".join(vals)))
+    large = [(size, t) for size, t in SIZES if t in s]
+    with open(os.path.join(dat, "large.dat"), "w") as f:
+        f.write("size swapcache poll bypass\n")
+        for size, t in large:
+            f.write("%s %s\n" % (size, " ".join("%.4f" % (med(s, t, m) or 0)
+                                              for m in ("swapcache", "poll", "bypass"))))
     gp = """set terminal pngcairo size 900,500
 set output '%s/bench-%s-swapin-time.png'
 set title 'Swapin time per mode (%s, median of rounds)'
@@ -272,6 +449,11 @@ set style fill solid 0.8 border -1
 set ylabel 'seconds'
 set key top left
 plot '%s/times.dat' using 2:xtic(1) title 'swapcache', '' using 3 title 'bypass (marker)', '' using 4 title 'poll (peer)', '' using 5 title 'anonymous'
+""" % (img, label, label, dat)
+    if len(large) > 1:
+        gp += """set output '%s/bench-%s-large-time.png'
+set title 'Sequential swapin by folio size (%s, median of rounds)'
+plot '%s/large.dat' using 2:xtic(1) title 'swapcache', '' using 3 title 'poll (peer)', '' using 4 title 'bypass (marker)'
 """ % (img, label, label, dat)
     CDF_TEST[0] = "contend-slow" if "contend-slow" in s else "contend"
     if CDF_TEST[0] in s:
@@ -330,6 +512,8 @@ def main():
             subprocess.run(["gnuplot", os.path.join(dat, "plot.gp")], check=True,
                            stderr=subprocess.DEVNULL)
             md.append("![swapin time, %s](img/bench-%s-swapin-time.png)\n" % (label, label))
+            if sum(t in s for _, t in SIZES) > 1:
+                md.append("![swapin time by folio size, %s](img/bench-%s-large-time.png)\n" % (label, label))
             if CDF_TEST[0] in s:
                 md.append("![contention latency CDF, %s](img/bench-%s-contention-cdf.png)\n" % (label, label))
         except (OSError, subprocess.CalledProcessError) as e:

@@ -9,6 +9,22 @@
  *   swapin_bench contend   DIR THREADS PAGES [LABEL]   THREADS fault the same page, page
  *                                      after page
  *   swapin_bench anon-seq  MB          sequential swapin of anonymous memory (reference)
+ *   swapin_bench seq-mmap-half DIR MB  as seq-mmap, but every other 32 KiB block was read back
+ *                                      with pread() first (resident, not mapped): fault-around
+ *                                      has neighbours to map
+ *   swapin_bench seq-mmap-64k MB       sequential swapin of 64K folios: an anonymous shared
+ *                                      mapping (set hugepages-64kB/shmem_enabled=always first)
+ *   swapin_bench seq-mmap-2m DIR MB    sequential swapin of 2M folios: a file in DIR, a tmpfs
+ *                                      mounted huge=always
+ *   swapin_bench contend-multi DIR GROUPS THREADS PAGES [LABEL]   GROUPS groups of THREADS
+ *                                      threads, each group faults its own swapped-out page;
+ *                                      all groups at once, PAGES times
+ *   swapin_bench loop 64k|2m DIR MB LOOPS   write MB (more than the memory cgroup allows)
+ *                                      in 64K (anonymous shared) or 2M (huge tmpfs file)
+ *                                      folios, read it back, delete; LOOPS times
+ *   swapin_bench inversion 64k|2m DIR ROUNDS OFFSET_US   one CPU: a SCHED_OTHER owner
+ *                                      faults a swapped-out large entry, a SCHED_FIFO waiter
+ *                                      faults the same entry OFFSET_US later
  *
  * Every page holds data that compresses but is not uniform, derived from its index, and is
  * checked when it comes back. Prints one JSON object: time, throughput, per-fault latency
@@ -22,7 +38,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +52,9 @@ static const char *counters[] = {
 	"pswpin", "pswpout", "shmem_swapin_bypass", "shmem_swapin_swapcache",
 	"shmem_swapin_fallback", "shmem_swapin_marker_wait", "shmem_swapin_handoff",
 	"shmem_swapin_poll_wait", "shmem_swapin_wasted", "swap_ra", "zswpin",
+	"shmem_swapin_bypass_mthp", "shmem_swapin_bypass_pmd", "shmem_swapin_large_fallback",
+	"shmem_swapin_poll_retry", "shmem_swapin_poll_wake", "thp_swpout", "thp_swpout_fallback",
+	"pgmajfault", "pgfault",
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 
@@ -125,32 +148,34 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
-static size_t resident(char *addr, size_t len)
-{
-	size_t n = len / PG, i, r = 0;
-	unsigned char *vec = malloc(n);
-
-	if (!vec || mincore(addr, len, vec))
-		die("mincore");
-	for (i = 0; i < n; i++)
-		r += vec[i] & 1;
-	free(vec);
-	return r;
-}
-
-/* Push a mapping out to swap; returns pages still resident. */
+/*
+ * Push a mapping out to swap; returns pages still resident. MADV_PAGEOUT only sees pages
+ * mapped in this mm: a page it left resident (isolation failed, a per-CPU LRU batch) may have
+ * been unmapped all the same, so touch the resident ones before the next try.
+ */
 static size_t page_out(char *addr, size_t len)
 {
-	size_t r = 0;
+	size_t n = len / PG, r = 0, i;
+	unsigned char *vec = malloc(n);
 	int tries;
 
-	for (tries = 0; tries < 8; tries++) {
+	if (!vec)
+		die("malloc");
+	for (tries = 0; tries < 10; tries++) {
 		if (madvise(addr, len, MADV_PAGEOUT))
 			die("MADV_PAGEOUT");
-		r = resident(addr, len);
-		if (r <= len / PG / 200)
+		if (mincore(addr, len, vec))
+			die("mincore");
+		for (i = 0, r = 0; i < n; i++)
+			r += vec[i] & 1;
+		if (r <= n / 1000)
 			break;
+		for (i = 0; i < n; i++)
+			if (vec[i] & 1)
+				(void)*(volatile char *)(addr + i * PG);
+		usleep(20000);
 	}
+	free(vec);
 	return r;
 }
 
@@ -182,7 +207,32 @@ struct result {
 	long long c0[NCOUNTERS], c1[NCOUNTERS];
 	double *lat;
 	size_t nlat;
+	const char *extra;	/* more JSON members, or NULL */
 };
+
+/*
+ * A profiler that records the timed part only: with SWAPIN_BENCH_CTL (and SWAPIN_BENCH_ACK)
+ * naming perf record's --control fifos, the timed part is bracketed by "enable" and "disable".
+ */
+static void profiler_ctl(const char *cmd)
+{
+	const char *ctl = getenv("SWAPIN_BENCH_CTL"), *ack = getenv("SWAPIN_BENCH_ACK");
+	char buf[16];
+	int fd;
+
+	if (!ctl)
+		return;
+	fd = open(ctl, O_WRONLY);
+	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0)
+		die(ctl);
+	close(fd);
+	if (ack) {
+		fd = open(ack, O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) < 0)
+			die(ack);
+		close(fd);
+	}
+}
 
 /* Bracket the timed part of a run: sampler thread on, counters read, clock started. */
 static pthread_t sampler_thread;
@@ -192,12 +242,14 @@ static double measure_begin(struct result *r)
 	sampling = 1;
 	pthread_create(&sampler_thread, NULL, sampler, NULL);
 	read_counters(r->c0);
+	profiler_ctl("enable\n");
 	return now();
 }
 
 static void measure_end(struct result *r, double t0)
 {
 	r->seconds = now() - t0;
+	profiler_ctl("disable\n");
 	read_counters(r->c1);
 	sampling = 0;
 	pthread_join(sampler_thread, NULL);
@@ -239,6 +291,8 @@ static void print_result(struct result *r)
 			printf("%s%.1f", i ? "," : "", r->lat[i] * 1e6);
 		printf("]");
 	}
+	if (r->extra)
+		printf(", %s", r->extra);
 	printf(", \"peak_shmem_kb\": %lld, \"peak_zram_bytes\": %lld, \"counters\": {",
 	       peak_shmem_kb, peak_zram_bytes);
 	for (i = 0; i < NCOUNTERS; i++)
@@ -256,6 +310,22 @@ static void fill(char *addr, size_t pages)
 		fill_page(addr + i * PG, i);
 }
 
+/* Read every other 32 KiB block back into the page cache, then zap the mapping's PTEs. */
+static void half_resident(int fd, char *addr, size_t pages)
+{
+	char *buf = malloc(8 * PG);
+	size_t i;
+
+	if (!buf)
+		die("malloc");
+	for (i = 8; i < pages; i += 16)
+		if (pread(fd, buf, 8 * PG, i * PG) != (ssize_t)(8 * PG))
+			die("pread");
+	if (madvise(addr, pages * PG, MADV_DONTNEED))
+		die("MADV_DONTNEED");
+	free(buf);
+}
+
 static int run_seq(const char *test, const char *dir, size_t mb, int use_read, int random)
 {
 	size_t pages = mb * 256, i;
@@ -268,6 +338,8 @@ static int run_seq(const char *test, const char *dir, size_t mb, int use_read, i
 	addr = map_file(dir, pages * PG, &fd);
 	fill(addr, pages);
 	r.resident_before = page_out(addr, pages * PG);
+	if (!strcmp(test, "seq-mmap-half"))
+		half_resident(fd, addr, pages);
 	if (random) {
 		order = malloc(pages * sizeof(*order));
 		for (i = 0; i < pages; i++)
@@ -382,17 +454,447 @@ static int run_contend(const char *dir, int threads, size_t pages, const char *l
 	return r.bad ? 1 : 0;
 }
 
+/* ---- large folios, multi-page contention, the write/read/delete loop, priority inversion ---- */
+
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
+
+static long long read_ll_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static long long vmstat_get(const char *want)
+{
+	char name[128];
+	long long val, v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		die("/proc/vmstat");
+	while (fscanf(f, "%127s %lld", name, &val) == 2)
+		if (!strcmp(name, want))
+			v = val;
+	fclose(f);
+	return v;
+}
+
+/* A mapping whose first page is 2 MiB aligned, at file offset 0 (fd < 0: anonymous shared). */
+static char *map_aligned(size_t len, int fd)
+{
+	size_t al = 2UL << 20;
+	char *res, *p;
+
+	res = mmap(NULL, len + al, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		die("mmap reserve");
+	p = (char *)(((uintptr_t)res + al - 1) & ~(al - 1));
+	if (fd < 0)
+		p = mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	else
+		p = mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap aligned");
+	return p;
+}
+
+/* A large-folio region: 2m: a file in DIR (huge=always tmpfs); 64k: anonymous shared. */
+struct large_region {
+	char *addr;
+	size_t len;
+	int fd;
+	int pmd;
+	long long out0;
+	long long alloc0;
+};
+
+static long long large_out_count(int pmd)
+{
+	return pmd ? vmstat_get("thp_swpout") : read_ll_file(THP_DIR "/hugepages-64kB/stats/swpout");
+}
+
+static long long large_alloc_count(int pmd)
+{
+	return pmd ? vmstat_get("thp_file_alloc") : read_ll_file(THP_DIR "/hugepages-64kB/stats/shmem_alloc");
+}
+
+static void large_map(struct large_region *lr, const char *dir, size_t len, int pmd)
+{
+	char path[512];
+
+	lr->len = len;
+	lr->pmd = pmd;
+	lr->fd = -1;
+	lr->alloc0 = large_alloc_count(pmd);
+	if (pmd) {
+		snprintf(path, sizeof(path), "%s/swapin_bench_huge.%d", dir, getpid());
+		lr->fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (lr->fd < 0)
+			die(path);
+		unlink(path);
+		if (ftruncate(lr->fd, len))
+			die("ftruncate");
+	}
+	lr->addr = map_aligned(len, lr->fd);
+}
+
+static void large_unmap(struct large_region *lr)
+{
+	munmap(lr->addr, lr->len);
+	if (lr->fd >= 0)
+		close(lr->fd);
+}
+
+static int run_seq_large(const char *test, const char *dir, size_t mb, int pmd)
+{
+	size_t pages = mb * 256, i;
+	struct result r = { .test = test, .pages = pages };
+	struct large_region lr;
+	char extra[256];
+	long long out0, alloc1;
+	double t0;
+
+	large_map(&lr, dir, pages * PG, pmd);
+	fill(lr.addr, pages);
+	alloc1 = large_alloc_count(pmd);
+	out0 = large_out_count(pmd);
+	r.resident_before = page_out(lr.addr, pages * PG);
+	snprintf(extra, sizeof(extra), "\"folio_pages\": %d, \"large_alloc\": %lld, \"large_out\": %lld",
+		 pmd ? 512 : 16, alloc1 - lr.alloc0, large_out_count(pmd) - out0);
+	r.extra = extra;
+	t0 = measure_begin(&r);
+	for (i = 0; i < pages; i++)
+		r.bad += !check_page(lr.addr + i * PG, i);
+	measure_end(&r, t0);
+	print_result(&r);
+	large_unmap(&lr);
+	return r.bad ? 1 : 0;
+}
+
+/* contend-multi: GROUPS groups of THREADS threads, group g faults page i * GROUPS + g. */
+static int m_groups;
+
+static void *mcontender(void *arg)
+{
+	long id = (long)arg;
+	size_t g = id / c_threads, i;
+	int nthreads = m_groups * c_threads;
+
+	for (i = 0; i < c_pages; i++) {
+		size_t idx = i * m_groups + g;
+		double t0;
+		int ok;
+
+		pthread_barrier_wait(&bar);
+		t0 = now();
+		ok = check_page(c_addr + idx * PG, idx);
+		c_lat[i * nthreads + id] = now() - t0;
+		if (!ok)
+			__atomic_add_fetch(&c_bad, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int run_contend_multi(const char *dir, int groups, int threads, size_t pages,
+			     const char *label)
+{
+	struct result r = { .test = label, .pages = pages * groups };
+	int nthreads = groups * threads;
+	pthread_t *th = calloc(nthreads, sizeof(*th));
+	char extra[128];
+	int fd;
+	long t;
+	double t0;
+
+	m_groups = groups;
+	c_threads = threads;
+	c_pages = pages;
+	c_addr = map_file(dir, pages * groups * PG, &fd);
+	c_lat = calloc(pages * nthreads, sizeof(double));
+	fill(c_addr, pages * groups);
+	r.resident_before = page_out(c_addr, pages * groups * PG);
+	pthread_barrier_init(&bar, NULL, nthreads);
+	snprintf(extra, sizeof(extra), "\"groups\": %d, \"threads_per_group\": %d", groups, threads);
+	r.extra = extra;
+	t0 = measure_begin(&r);
+	for (t = 0; t < nthreads; t++)
+		pthread_create(&th[t], NULL, mcontender, (void *)t);
+	for (t = 0; t < nthreads; t++)
+		pthread_join(th[t], NULL);
+	measure_end(&r, t0);
+	r.bad = c_bad;
+	r.lat = c_lat;
+	r.nlat = pages * nthreads;
+	print_result(&r);
+	return r.bad ? 1 : 0;
+}
+
+/*
+ * loop: upstream's softlockup reproducer, scaled down: write MB in large folios inside a
+ * memory cgroup that holds less (the caller puts us in it), read it back, delete; LOOPS times.
+ */
+static int run_loop(const char *kind, const char *dir, size_t mb, int loops)
+{
+	int pmd = !strcmp(kind, "2m");
+	size_t pages = mb * 256, i, k, chunk = 512;
+	struct result r = { .test = pmd ? "loop-2m" : "loop-64k", .pages = pages * loops };
+	char *extra = malloc(64 + 16 * loops), *buf = malloc(chunk * PG), path[512];
+	double *per = calloc(loops, sizeof(double)), t0, tl;
+	size_t n = 0;
+	int l;
+
+	if (!extra || !buf || !per)
+		die("malloc");
+	snprintf(path, sizeof(path), "%s/swapin_bench_loop.%d", dir, getpid());
+	t0 = measure_begin(&r);
+	for (l = 0; l < loops; l++) {
+		tl = now();
+		if (!pmd) {
+			char *addr = map_aligned(pages * PG, -1);
+
+			fill(addr, pages);
+			for (i = 0; i < pages; i++)
+				r.bad += !check_page(addr + i * PG, i);
+			munmap(addr, pages * PG);
+		} else {
+			int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+			if (fd < 0)
+				die(path);
+			for (i = 0; i < pages; i += chunk) {
+				for (k = 0; k < chunk; k++)
+					fill_page(buf + k * PG, i + k);
+				if (pwrite(fd, buf, chunk * PG, i * PG) != (ssize_t)(chunk * PG))
+					die("pwrite");
+			}
+			for (i = 0; i < pages; i += chunk) {
+				if (pread(fd, buf, chunk * PG, i * PG) != (ssize_t)(chunk * PG))
+					die("pread");
+				for (k = 0; k < chunk; k++)
+					r.bad += !check_page(buf + k * PG, i + k);
+			}
+			close(fd);
+			unlink(path);
+		}
+		per[l] = now() - tl;
+		/* partial progress on stderr: a hang shows how far it got */
+		fprintf(stderr, "# %s loop %d: %.3f s\n", r.test, l + 1, per[l]);
+	}
+	measure_end(&r, t0);
+	n = snprintf(extra, 64, "\"loops\": %d, \"loop_s\": [", loops);
+	for (l = 0; l < loops; l++)
+		n += sprintf(extra + n, "%s%.4f", l ? "," : "", per[l]);
+	sprintf(extra + n, "]");
+	r.extra = extra;
+	print_result(&r);
+	return r.bad ? 1 : 0;
+}
+
+/*
+ * inversion: on CPU 0, a SCHED_OTHER owner faults the first page of a swapped-out large entry;
+ * OFFSET_US later a SCHED_FIFO waiter, on the same CPU, faults the middle page of the same
+ * entry. A watchdog (SCHED_FIFO, higher priority, on CPU 1 if there is one) demotes a waiter
+ * that has not finished WATCHDOG_S after the round began, and counts the round as hung.
+ */
+#define INV_WATCHDOG_S 5.0
+
+static struct {
+	char *addr;
+	size_t op;
+	int rounds;
+	long offset_us;
+	struct timespec start;
+	volatile int round, owner_done, waiter_done;
+	pid_t waiter_tid;
+	double *wlat, *olat;
+	size_t bad;
+} inv;
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void set_sched(pid_t tid, int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	if (sched_setscheduler(tid, policy, &sp))
+		die("sched_setscheduler");
+}
+
+static struct timespec ts_add_us(struct timespec t, long us)
+{
+	t.tv_nsec += us * 1000;
+	while (t.tv_nsec >= 1000000000L) {
+		t.tv_nsec -= 1000000000L;
+		t.tv_sec++;
+	}
+	return t;
+}
+
+static void *inv_thread(void *arg)
+{
+	int waiter = arg != NULL;
+	int r, seen = 0;
+
+	pin_cpu(0);
+	/* wake at the time asked, not up to 50 us later */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	if (waiter) {
+		inv.waiter_tid = syscall(SYS_gettid);
+		set_sched(0, SCHED_FIFO, 50);
+	} else {
+		set_sched(0, SCHED_OTHER, 0);
+	}
+	for (r = 0; r < inv.rounds; r++) {
+		size_t idx = r * inv.op + (waiter ? inv.op / 2 : 0);
+		struct timespec at;
+		double t0;
+		int ok;
+
+		while (__atomic_load_n(&inv.round, __ATOMIC_ACQUIRE) <= seen)
+			usleep(200);
+		seen++;
+		at = ts_add_us(inv.start, waiter ? inv.offset_us : 0);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+		t0 = now();
+		ok = check_page(inv.addr + idx * PG, idx);
+		(waiter ? inv.wlat : inv.olat)[r] = now() - t0;
+		if (!ok)
+			__atomic_add_fetch(&inv.bad, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(waiter ? &inv.waiter_done : &inv.owner_done, r + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static int run_inversion(const char *kind, const char *dir, int rounds, long offset_us)
+{
+	int pmd = !strcmp(kind, "2m");
+	size_t op = pmd ? 512 : 16, pages = rounds * op;
+	struct result r = { .test = pmd ? "inversion-2m" : "inversion-64k", .pages = pages };
+	struct large_region lr;
+	pthread_t owner, waiter;
+	int i, hung = 0, stuck = 0, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char *extra = malloc(256 + 40 * rounds);
+	size_t n;
+	double t0, worst = 0;
+
+	if (!extra)
+		die("malloc");
+	large_map(&lr, dir, pages * PG, pmd);
+	fill(lr.addr, pages);
+	r.resident_before = page_out(lr.addr, pages * PG);
+	inv.addr = lr.addr;
+	inv.op = op;
+	inv.rounds = rounds;
+	inv.offset_us = offset_us;
+	inv.wlat = calloc(rounds, sizeof(double));
+	inv.olat = calloc(rounds, sizeof(double));
+	int *hung_round = calloc(rounds, sizeof(int));
+
+	t0 = measure_begin(&r);
+	/* the watchdog: this thread */
+	if (ncpu > 1)
+		pin_cpu(1);
+	set_sched(0, SCHED_FIFO, 60);
+	pthread_create(&owner, NULL, inv_thread, NULL);
+	pthread_create(&waiter, NULL, inv_thread, (void *)1);
+	usleep(20000);
+	for (i = 0; i < rounds && !stuck; i++) {
+		double dl;
+
+		clock_gettime(CLOCK_MONOTONIC, &inv.start);
+		inv.start = ts_add_us(inv.start, 20000);
+		__atomic_store_n(&inv.round, i + 1, __ATOMIC_RELEASE);
+		dl = now() + 0.02 + INV_WATCHDOG_S;
+		while (__atomic_load_n(&inv.waiter_done, __ATOMIC_ACQUIRE) <= i && now() < dl)
+			usleep(1000);
+		if (__atomic_load_n(&inv.waiter_done, __ATOMIC_ACQUIRE) <= i) {
+			/* break the inversion: the waiter becomes SCHED_OTHER */
+			hung++;
+			hung_round[i] = 1;
+			set_sched(inv.waiter_tid, SCHED_OTHER, 0);
+			dl = now() + 30;
+			while (__atomic_load_n(&inv.waiter_done, __ATOMIC_ACQUIRE) <= i && now() < dl)
+				usleep(1000);
+			if (__atomic_load_n(&inv.waiter_done, __ATOMIC_ACQUIRE) <= i)
+				stuck = 1;
+			else
+				set_sched(inv.waiter_tid, SCHED_FIFO, 50);
+		}
+		dl = now() + 30;
+		while (!stuck && __atomic_load_n(&inv.owner_done, __ATOMIC_ACQUIRE) <= i && now() < dl)
+			usleep(1000);
+		if (__atomic_load_n(&inv.owner_done, __ATOMIC_ACQUIRE) <= i)
+			stuck = 1;
+	}
+	measure_end(&r, t0);
+	for (i = 0; i < rounds; i++)
+		if (inv.wlat[i] > worst)
+			worst = inv.wlat[i];
+	n = sprintf(extra, "\"rounds\": %d, \"offset_us\": %ld, \"hung_rounds\": %d, \"stuck\": %d, "
+		    "\"watchdog_s\": %.1f, \"rt_runtime_us\": %lld, \"worst_us\": %.1f, \"waiter_us\": [",
+		    rounds, offset_us, hung, stuck, INV_WATCHDOG_S,
+		    read_ll_file("/proc/sys/kernel/sched_rt_runtime_us"), worst * 1e6);
+	for (i = 0; i < rounds; i++)
+		n += sprintf(extra + n, "%s%.1f", i ? "," : "", inv.wlat[i] * 1e6);
+	n += sprintf(extra + n, "], \"owner_us\": [");
+	for (i = 0; i < rounds; i++)
+		n += sprintf(extra + n, "%s%.1f", i ? "," : "", inv.olat[i] * 1e6);
+	sprintf(extra + n, "]");
+	r.extra = extra;
+	r.bad = inv.bad;
+	print_result(&r);
+	if (stuck) {
+		/* a thread is still inside the kernel: do not wait for it */
+		fflush(stdout);
+		_exit(3);
+	}
+	pthread_join(owner, NULL);
+	pthread_join(waiter, NULL);
+	large_unmap(&lr);
+	free(hung_round);
+	return r.bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "seq-mmap"))
 		return run_seq("seq-mmap", argv[2], strtoul(argv[3], NULL, 0), 0, 0);
 	if (argc >= 4 && !strcmp(argv[1], "seq-read"))
 		return run_seq("seq-read", argv[2], strtoul(argv[3], NULL, 0), 1, 0);
+	if (argc >= 4 && !strcmp(argv[1], "seq-mmap-half"))
+		return run_seq("seq-mmap-half", argv[2], strtoul(argv[3], NULL, 0), 0, 0);
 	if (argc >= 4 && !strcmp(argv[1], "rand-mmap"))
 		return run_seq("rand-mmap", argv[2], strtoul(argv[3], NULL, 0), 0, 1);
 	if (argc >= 5 && !strcmp(argv[1], "contend"))
 		return run_contend(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0),
 				   argc >= 6 ? argv[5] : "contend");
+	if (argc >= 3 && !strcmp(argv[1], "seq-mmap-64k"))
+		return run_seq_large("seq-mmap-64k", NULL, strtoul(argv[2], NULL, 0), 0);
+	if (argc >= 4 && !strcmp(argv[1], "seq-mmap-2m"))
+		return run_seq_large("seq-mmap-2m", argv[2], strtoul(argv[3], NULL, 0), 1);
+	if (argc >= 6 && !strcmp(argv[1], "contend-multi"))
+		return run_contend_multi(argv[2], atoi(argv[3]), atoi(argv[4]),
+					 strtoul(argv[5], NULL, 0),
+					 argc >= 7 ? argv[6] : "contend-multi");
+	if (argc >= 6 && !strcmp(argv[1], "loop"))
+		return run_loop(argv[2], argv[3], strtoul(argv[4], NULL, 0), atoi(argv[5]));
+	if (argc >= 6 && !strcmp(argv[1], "inversion"))
+		return run_inversion(argv[2], argv[3], atoi(argv[4]), atol(argv[5]));
 	if (argc >= 3 && !strcmp(argv[1], "anon-seq"))
 		return run_anon(strtoul(argv[2], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);

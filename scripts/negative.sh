@@ -83,7 +83,12 @@ for v in $variants; do
 		sed -E 's/^[[:space:]]*not ok [0-9]+ //; s/ #.*//' | sort -u | paste -sd, -)
 	splat=
 	if ! "$TOP/scripts/console-check.sh" "$res/console.log" 2>/dev/null; then
-		line=$("$TOP/scripts/console-check.sh" "$res/console.log" 2>&1 | sed -n 2,12p |
+		# the report's own words only: test output interleaves with the console
+		line=$(grep -a -o -m1 -E 'WARNING: CPU: [0-9]+ PID: [0-9]+ at [^ ]+ [^ ]+|BUG: [A-Za-z][^[]*|KASAN: [^[]*|blocked for more than [0-9]+ seconds|Bad swap[^[]*|Kernel panic[^[]*' \
+			"$res/console.log" | head -n 1 | cut -c1-150)
+		lw=$(grep -a -o -m1 -E 'shmem: lost wake-up[^[]*' "$res/console.log" | cut -c1-60)
+		line="$line${lw:+ ($lw)}"
+		[ -n "$line" ] || line=$("$TOP/scripts/console-check.sh" "$res/console.log" 2>&1 | sed -n 2,12p |
 			grep -a -m1 -E 'WARNING|BUG|KASAN|panic|blocked for|lost wake-up|Bad' |
 			sed -E 's/^  \| //; s/^\[ *[0-9.]+\] //' | cut -c1-150)
 		first=$("$TOP/scripts/console-check.sh" "$res/console.log" 2>&1 | sed -n 's/.*(line \([0-9]*\)).*/\1/p')
@@ -95,7 +100,7 @@ for v in $variants; do
 		verdict="NOT CAUGHT"
 		uncaught=$((uncaught + 1))
 	else
-		verdict="caught by: ${fails:-}${fails:+; }${splat}"
+		verdict="caught by: ${fails:-}${fails:+${splat:+; }}${splat}"
 		[ -n "$fails$splat" ] || verdict="caught: guest exit $rc (hang or no report)"
 	fi
 	printf '%-34s %s\n' "$short" "$verdict" | tee -a "$summary"

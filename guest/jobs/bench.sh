@@ -2,17 +2,71 @@
 # make bench, in the guest: every workload in every mode, interleaved, ROUNDS times.
 # Parameters (job.env): ROUNDS=5 MODES="swapcache bypass poll" SEQ_MB=512 RAND_MB=128
 #   CONT_THREADS=16 CONT_PAGES=300 ANON_MB=512 FIO=1 FIO_MB=256 FIO_RUNTIME=5 PARTS=all
+#   Large folios and the polling peers (issue 10), each part with its own modes:
+#   large: LARGE_MB=256 LARGE_MODES="swapcache poll bypass" (seq-mmap-64k, seq-mmap-2m)
+#   multi: MULTI_MODES="bypass poll poll-wq" MULTI_GROUPS=8 MULTI_THREADS=4 MULTI_PAGES=100
+#          MULTI_DELAY_US=500
+#   loop:  LOOP_MODES="swapcache bypass poll poll-nosleep poll-wq" LOOP_KINDS="64k 2m"
+#          LOOP_MB=96 LOOP_CG_MB=48 LOOP_N=3 LOOP_ROUNDS=1 LOOP_TIMEOUT=300 LOOP_PAGE_CLUSTER=3
+#   half:  seq-mmap-half (a half-resident file: fault-around has neighbours to map), in MODES
+#   FAULT_AROUND_BYTES: written to /sys/kernel/debug/fault_around_bytes first, if set
+#   inv:   INV_MODES="poll-nosleep poll poll-wq bypass" INV_KINDS="2m 64k" INV_ROUNDS=10
+#          INV_DELAY_US=5000 INV_OFFSET_US=2000 INV_TIMEOUT=300
+# zswap is never written (6.12: any write sets it up and disables large swapin for the boot).
 # Output: bench.jsonl (one JSON object per run), fio-*.json, in the results folder.
 . "$TOP/guest/setup.sh"
 : "${ROUNDS:=5}" "${MODES:=swapcache bypass poll}" "${SEQ_MB:=512}" "${RAND_MB:=128}"
 : "${CONT_THREADS:=16}" "${CONT_PAGES:=300}" "${ANON_MB:=512}" "${FIO:=1}" "${FIO_MB:=128}"
 : "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}" "${CONT_DELAY_US:=500}"
+: "${LARGE_MB:=256}" "${LARGE_MODES:=swapcache poll bypass}"
+: "${MULTI_MODES:=bypass poll poll-wq}" "${MULTI_GROUPS:=8}" "${MULTI_THREADS:=4}"
+: "${MULTI_PAGES:=100}" "${MULTI_DELAY_US:=500}"
+: "${LOOP_MODES:=swapcache bypass poll poll-nosleep poll-wq}" "${LOOP_KINDS:=64k 2m}"
+: "${LOOP_MB:=96}" "${LOOP_CG_MB:=48}" "${LOOP_N:=3}" "${LOOP_ROUNDS:=1}" "${LOOP_TIMEOUT:=300}"
+: "${LOOP_PAGE_CLUSTER:=3}"
+: "${INV_MODES:=poll-nosleep poll poll-wq bypass}" "${INV_KINDS:=2m 64k}" "${INV_ROUNDS:=10}"
+: "${INV_DELAY_US:=5000}" "${INV_OFFSET_US:=2000}" "${INV_TIMEOUT:=300}"
+HUGE_DIR=${HUGE_DIR:-/mnt/tmpfs-huge}
+if [ -n "${FAULT_AROUND_BYTES:-}" ]; then
+	echo "$FAULT_AROUND_BYTES" > /sys/kernel/debug/fault_around_bytes || exit 1
+fi
 ZRAM_SIZE=${ZRAM_SIZE:-2G} TMPFS_SIZE=${TMPFS_SIZE:-3G}
 B=$TOP/bench/bin/swapin_bench
 setup_zram || exit 1
 setup_cgroup || exit 1
 setup_tmpfs || exit 1
 has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+# in_list WORD LIST
+in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+# every mode some part runs in, in a fixed order
+ALL_MODES=
+for m in $MODES $LARGE_MODES $MULTI_MODES $LOOP_MODES $INV_MODES; do
+	in_list "$m" "$ALL_MODES" || ALL_MODES="$ALL_MODES $m"
+done
+part_modes() {
+	case $1 in
+	large) echo "$LARGE_MODES" ;; multi) echo "$MULTI_MODES" ;;
+	loop) echo "$LOOP_MODES" ;; inv) echo "$INV_MODES" ;; *) echo "$MODES" ;;
+	esac
+}
+# runs PART in this round's mode?
+runs() { has "$1" && in_list "$mode" "$(part_modes "$1")"; }
+delay() { [ -w /sys/kernel/mm/shmem_swapin/debug_delay_us ] && echo "$1" > /sys/kernel/mm/shmem_swapin/debug_delay_us; }
+# Large folios: 2M from a huge=always tmpfs; 64K for anonymous shared memory only
+# (hugepages-64kB/shmem_enabled=always, every other size never).
+if has large || has loop || has inv; then
+	mkdir -p "$HUGE_DIR"
+	mountpoint -q "$HUGE_DIR" && umount "$HUGE_DIR"
+	mount -t tmpfs -o "size=$TMPFS_SIZE,huge=always" shmbp-huge "$HUGE_DIR" || { echo "# no huge tmpfs"; exit 1; }
+	# 2048kB stays at its default, inherit (for anonymous shmem: the top level's never): in
+	# 6.12 its never also keeps PMD folios from mmap faults on a huge=always tmpfs
+	for d in /sys/kernel/mm/transparent_hugepage/hugepages-*; do
+		case $d in *-2048kB) continue ;; esac
+		[ -w "$d/shmem_enabled" ] && echo never > "$d/shmem_enabled"
+	done
+	echo always > /sys/kernel/mm/transparent_hugepage/hugepages-64kB/shmem_enabled ||
+		{ echo "# no hugepages-64kB/shmem_enabled"; exit 1; }
+fi
 clk=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 i=0
 while [ "$clk" != tsc ] && [ $i -lt 30 ]; do
@@ -22,7 +76,13 @@ done
 {
 	echo "{\"meta\": {\"kernel\": \"$(uname -r)\", \"cpus\": $(nproc), \"mem_kb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo),"
 	echo " \"zram_algo\": \"$ZRAM_ALGO\", \"zram_size\": \"$ZRAM_SIZE\", \"page_cluster\": $(cat /proc/sys/vm/page-cluster),"
-	echo " \"clocksource\": \"$clk\", \"rounds\": $ROUNDS, \"modes\": \"$MODES\", \"tmpfs_huge\": \"$TMPFS_HUGE\"}}"
+	echo " \"clocksource\": \"$clk\", \"rounds\": $ROUNDS, \"modes\": \"$MODES\", \"tmpfs_huge\": \"$TMPFS_HUGE\","
+	echo " \"parts\": \"$PARTS\", \"all_modes\": \"${ALL_MODES# }\", \"large_mb\": $LARGE_MB,"
+	echo " \"multi\": \"$MULTI_GROUPS x $MULTI_THREADS threads, $MULTI_PAGES pages, delay $MULTI_DELAY_US us\","
+	echo " \"loop\": \"$LOOP_MB MiB in a $LOOP_CG_MB MiB memcg, $LOOP_N loops, page-cluster $LOOP_PAGE_CLUSTER\","
+	echo " \"inv\": \"$INV_ROUNDS rounds, delay $INV_DELAY_US us, offset $INV_OFFSET_US us\","
+	echo " \"fault_around_bytes\": $(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null || echo -1),"
+	echo " \"zswap\": \"$(cat /sys/module/zswap/parameters/enabled 2>/dev/null)\", \"hz_jiffy_us\": 4000}}"
 } > meta.json
 fail=0
 runb() {
@@ -31,23 +91,83 @@ runb() {
 	[ -n "$out" ] && echo "$out" | sed "s/^{/{\"round\": $r, /" >> bench.jsonl
 	echo "$out" | cut -c1-200
 }
+# runbounded TIMEOUT LABEL CMD...: like runb, but a run still going after TIMEOUT seconds is
+# a hang: recorded as such (with its last progress line), killed, and the job goes on.
+# alive PID: running (a zombie, reaped only by wait, is not)
+alive() {
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+runbounded() {
+	tmo=$1 label=$2
+	shift 2
+	"$@" > /tmp/rb.out 2> /tmp/rb.err &
+	pid=$!
+	t=0
+	while alive "$pid" && [ "$t" -lt "$tmo" ]; do sleep 1; t=$((t + 1)); done
+	if alive "$pid"; then
+		kill -9 "$pid" 2>/dev/null
+		prog=$(tail -n 1 /tmp/rb.err | tr -d '"\\')
+		out="{\"test\": \"$label\", \"mode\": \"$mode\", \"hang\": true, \"timeout_s\": $tmo, \"progress\": \"$prog\"}"
+		echo "# HANG: $label in mode $mode after ${tmo}s ($prog)"
+	else
+		out=$(cat /tmp/rb.out)
+		# a run that gave up on a thread stuck in the kernel cannot be waited for
+		case $out in
+		*'"stuck": 1'*) echo "# STUCK: $label in mode $mode" ;;
+		*) wait "$pid" || { echo "# FAILED: $* (mode $mode)"; fail=1; } ;;
+		esac
+	fi
+	cat /tmp/rb.err >&2
+	[ -n "$out" ] && echo "$out" | sed "s/^{/{\"round\": $r, /" >> bench.jsonl
+	echo "$out" | cut -c1-200
+}
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	for mode in $MODES; do
+	for mode in $ALL_MODES; do
 		set_swapin_mode "$mode" || { echo "# mode $mode unavailable"; fail=1; continue; }
 		echo "# round $r mode $mode"
-		has seq && runb seq-mmap "$TMPFS_DIR" "$SEQ_MB"
-		has seq && runb seq-read "$TMPFS_DIR" "$SEQ_MB"
-		has rand && runb rand-mmap "$TMPFS_DIR" "$RAND_MB"
-		has contend && runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES"
+		runs seq && runb seq-mmap "$TMPFS_DIR" "$SEQ_MB"
+		runs large && runb seq-mmap-64k "$LARGE_MB"
+		runs large && runb seq-mmap-2m "$HUGE_DIR" "$LARGE_MB"
+		runs seq && runb seq-read "$TMPFS_DIR" "$SEQ_MB"
+		runs half && runb seq-mmap-half "$TMPFS_DIR" "$SEQ_MB"
+		runs rand && runb rand-mmap "$TMPFS_DIR" "$RAND_MB"
+		if runs multi; then
+			# 8 groups of 4 threads, each group on its own page, a slow device
+			delay "$MULTI_DELAY_US"
+			runb contend-multi "$TMPFS_DIR" "$MULTI_GROUPS" "$MULTI_THREADS" "$MULTI_PAGES"
+			delay 0
+		fi
+		if runs inv; then
+			delay "$INV_DELAY_US"
+			for k in $INV_KINDS; do
+				d=$TMPFS_DIR; [ "$k" = 2m ] && d=$HUGE_DIR
+				runbounded "$INV_TIMEOUT" "inversion-$k" "$B" inversion "$k" "$d" "$INV_ROUNDS" "$INV_OFFSET_US"
+			done
+			delay 0
+		fi
+		if runs loop && [ "$r" -le "$LOOP_ROUNDS" ]; then
+			# upstream's softlockup loop, scaled down: swap readahead on, as by default
+			echo "$LOOP_PAGE_CLUSTER" > /proc/sys/vm/page-cluster
+			echo "${LOOP_CG_MB}M" > "/sys/fs/cgroup/$CG/memory.max"
+			for k in $LOOP_KINDS; do
+				d=$TMPFS_DIR; [ "$k" = 2m ] && d=$HUGE_DIR
+				runbounded "$LOOP_TIMEOUT" "loop-$k" sh -c 'echo $$ > "/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' \
+					"$CG" "$B" loop "$k" "$d" "$LOOP_MB" "$LOOP_N"
+			done
+			echo max > "/sys/fs/cgroup/$CG/memory.max"
+			echo "$PAGE_CLUSTER" > /proc/sys/vm/page-cluster
+		fi
+		runs contend && runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES"
 		# the same with a slow device emulated: the owner holds its marker (or, in
 		# poll mode, its pin) CONT_DELAY_US longer; the swap cache path has no such delay
-		if has contend && [ "$mode" != swapcache ] && [ -w /sys/kernel/mm/shmem_swapin/debug_delay_us ]; then
+		if runs contend && [ "$mode" != swapcache ] && [ -w /sys/kernel/mm/shmem_swapin/debug_delay_us ]; then
 			echo "$CONT_DELAY_US" > /sys/kernel/mm/shmem_swapin/debug_delay_us
 			runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES" contend-slow
 			echo 0 > /sys/kernel/mm/shmem_swapin/debug_delay_us
 		fi
-		if has fio && [ "$FIO" = 1 ]; then
+		if runs fio && [ "$FIO" = 1 ]; then
 			# one layout per mode and round, then the four jobs on it
 			echo "$((FIO_MB / 2))M" > "/sys/fs/cgroup/$CG/memory.max"
 			rm -f "$TMPFS_DIR/fio.data"
