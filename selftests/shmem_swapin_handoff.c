@@ -653,6 +653,12 @@ TEST_F_TIMEOUT(ss, psi_marker_wait, 300)
  * figures go to the log (docs/testing.md quotes them).
  */
 #define PSI_TOLERANCE	2.0
+/*
+ * Under memory.max alone the correct bypass measured 0.92x to 1.24x the
+ * swap cache path's pressure (eight runs); charging before the claim
+ * 2.0x to 3.2x.
+ */
+#define PSI_TOLERANCE_STRICT	1.6
 
 static long long thrash_run(struct tfile *t, size_t n, struct cg *c,
 			    int nproc, long secs, long long *pages)
@@ -719,10 +725,13 @@ TEST_F_TIMEOUT(ss, psi_thrash_both_modes, 300)
 	double frac[2], ratio;
 	const char *st_env = getenv("SHMEM_SWAPIN_PSI_STRICT");
 	bool strict = st_env && !strcmp(st_env, "1");
+	double tol = PSI_TOLERANCE;
 	int r, m;
 
 	ASSERT_OK(cg_create(&ct, "psi_thrash"));
 	if (strict) {
+		e->allow_oom = true;	/* voided rounds, see above */
+		tol = PSI_TOLERANCE_STRICT;
 		ASSERT_OK(cg_write(&ct, "memory.max", "6M"));
 	} else {
 		ASSERT_OK(cg_write(&ct, "memory.high", "6M"));
@@ -770,10 +779,10 @@ TEST_F_TIMEOUT(ss, psi_thrash_both_modes, 300)
 		frac[m] = some[m] / (rounds * secs * 1e6);
 	ratio = frac[1] / (frac[0] > 0 ? frac[0] : 1e-9);
 	diag("memory.pressure some: swapcache %.1f%% of the time, bypass %.1f%% (ratio %.2f, tolerance %.1fx); pages read %lld / %lld; rounds voided by an OOM kill %d / %d",
-	     100 * frac[0], 100 * frac[1], ratio, PSI_TOLERANCE, pages[0], pages[1],
+	     100 * frac[0], 100 * frac[1], ratio, tol, pages[0], pages[1],
 	     oom_rounds[0], oom_rounds[1]);
 	EXPECT_GT(frac[0], 0.05) TH_LOG("the workload did not thrash in swapcache mode");
-	EXPECT_TRUE(ratio >= 1 / PSI_TOLERANCE && ratio <= PSI_TOLERANCE)
+	EXPECT_TRUE(ratio >= 1 / tol && ratio <= tol)
 		TH_LOG("memory pressure differs between the modes beyond the tolerance");
 	EXPECT_VM_GT(&v0, &v1, V_BYPASS, 0);
 	EXPECT_VM_GT(&v0, &v1, V_SWAPCACHE, 0);
