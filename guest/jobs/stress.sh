@@ -1,10 +1,12 @@
 #!/bin/sh
-# make stress, in the guest, until DURATION seconds have passed. Round k:
-#  - swapin mode: bypass in odd rounds, swapcache in even ones;
-#    vm.page-cluster 3 (swap readahead on) every third round, else 0;
-#    zswap on in the last quarter of the run (6.12's zswap cannot load large folios: once
-#    enabled, large swapins fall back for the rest of the boot, so it comes last);
-#  - the randomized checker (selftests/shmem_swapin_fsx) for FSX_SECS: tmpfs files (one
+# make stress, in the guest, until DURATION seconds have passed (a round takes about five
+# minutes, so DURATION=600 makes two). Round k:
+#  - vm.page-cluster 3 (swap readahead on) in even rounds, else 0;
+#    zswap on in rounds that start in the second half of the run (6.12's zswap cannot load
+#    large folios: once enabled, large swapins fall back for the rest of the boot, so it
+#    comes last);
+#  - the randomized checker (selftests/shmem_swapin_fsx) for FSX_SECS in bypass mode,
+#    then FSX_SECS in swapcache mode (both modes every round): tmpfs files (one
 #    directory huge=always) and memfds, FSX_THREADS threads, in a memory cgroup whose
 #    memory.high keeps most of the data in swap, with swapoff/swapon cycles beside it;
 #    the seed is printed and replays the op sequence (-t 1 replays exactly);
@@ -13,7 +15,7 @@
 # Ends with a "stress:" line: rounds, fsx ops per minute, swapins by path, marker waits,
 # handoffs, failed rounds and mismatches.
 . "$TOP/guest/setup.sh"
-: "${DURATION:=600}" "${FIO_MB:=128}" "${FSX_SECS:=90}" "${FSX_THREADS:=4}"
+: "${DURATION:=600}" "${FIO_MB:=128}" "${FSX_SECS:=60}" "${FSX_THREADS:=4}"
 : "${FSX_FILES:=6}" "${FSX_PAGES:=2048}" "${FSX_HIGH:=16M}" "${CYCLE_SECS:=20}"
 CG=stress CG_HIGH=$((FIO_MB / 2))M
 setup_zram || exit 1
@@ -28,20 +30,22 @@ vm() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 cp /proc/vmstat /tmp/vm.start
 start=$(date +%s)
 end=$((start + DURATION))
-zswap_from=$((start + DURATION * 3 / 4))
+zswap_from=$((start + DURATION / 2))
 rounds=0 fails=0 mism=0 fsx_ops=0 fsx_secs=0 cycles=0
 while [ "$(date +%s)" -lt "$end" ]; do
 	rounds=$((rounds + 1))
-	mode=bypass; [ $((rounds % 2)) = 0 ] && mode=swapcache
-	pc=0; [ $((rounds % 3)) = 0 ] && pc=3
+	mode=bypass
+	pc=0; [ $((rounds % 2)) = 0 ] && pc=3
 	zs=N; [ "$(date +%s)" -ge "$zswap_from" ] && zs=Y
-	set_swapin_mode "$mode"
 	echo "$pc" > /proc/sys/vm/page-cluster
 	set_zswap "$zs"
-	echo "# stress round $rounds ($(( $(date +%s) - start ))s of ${DURATION}s): mode $mode, page-cluster $pc, zswap $zs"
+	echo "# stress round $rounds ($(( $(date +%s) - start ))s of ${DURATION}s): page-cluster $pc, zswap $zs"
 
-	# 1. the randomized checker, with swapoff/swapon cycles beside it
+	# 1. the randomized checker in each mode, with swapoff/swapon cycles beside it
+	for mode in bypass swapcache; do
+	set_swapin_mode "$mode"
 	seed=$(( ($(date +%s) * 7919 + rounds) % 1000000007 ))
+	echo "# fsx in mode $mode, seed $seed"
 	touch /tmp/cycling
 	(
 		while [ -f /tmp/cycling ]; do
@@ -71,6 +75,8 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	o=$(echo "$line" | sed -n 's/^fsx: \([0-9][0-9]*\) ops in \([0-9.]*\) s.*/\1 \2/p')
 	fsx_ops=$((fsx_ops + ${o%% *}))
 	fsx_secs=$(awk -v a="$fsx_secs" -v b="${o##* }" 'BEGIN {print a + b}')
+	done
+	mode=bypass
 
 	# 2. every race and handoff scenario
 	for p in shmem_swapin_race shmem_swapin_handoff; do
@@ -94,7 +100,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 cycles=$(wc -l < /tmp/cycles 2>/dev/null || echo 0)
 d() { echo $(( $(vm "$1") - $(awk -v k="$1" '$1 == k {print $2}' /tmp/vm.start) )); }
-opm=$(awk -v o="$fsx_ops" -v s="$fsx_secs" 'BEGIN {printf "%d", s > 0 ? o * 60 / s : 0}')
+opm=$(awk -v o="$fsx_ops" -v s="$fsx_secs" 'BEGIN {printf "%d", (s > 0 ? o * 60 / s : 0)}')
 echo "stress: $rounds rounds in $(( $(date +%s) - start ))s; fsx $fsx_ops ops in ${fsx_secs}s" \
 	"($opm ops/min), $cycles swapoff/swapon cycles; swapins bypass $(d shmem_swapin_bypass)," \
 	"swapcache $(d shmem_swapin_swapcache), fallback $(d shmem_swapin_fallback);" \
