@@ -36,59 +36,6 @@
 #define FALLOC_FL_PUNCH_HOLE	0x02
 #endif
 
-/* A thread reading one page once, timing it. */
-struct reader {
-	struct tfile *t;
-	size_t idx;
-	int how;
-	uint64_t t_start, t_end;
-	int gen;		/* page_gen() result, R_EOF or R_ERR */
-	char msg[400];
-	pthread_t tid;
-};
-
-static void *reader_fn(void *arg)
-{
-	struct reader *r = arg;
-	struct rbuf rb;
-
-	if (rbuf_init(&rb)) {
-		r->gen = R_ERR;
-		snprintf(r->msg, sizeof(r->msg), "out of memory");
-		return NULL;
-	}
-	r->t_start = now_us();
-	r->gen = read_page(r->t, r->t->fd, r->t->map, r->idx, r->how, &rb,
-			   r->msg, sizeof(r->msg));
-	r->t_end = now_us();
-	rbuf_free(&rb);
-	return NULL;
-}
-
-static int reader_start(struct reader *r, struct tfile *t, size_t idx, int how)
-{
-	memset(r, 0, sizeof(*r));
-	r->t = t;
-	r->idx = idx;
-	r->how = how;
-	return pthread_create(&r->tid, NULL, reader_fn, r);
-}
-
-/* wait until /proc/vmstat counter @idx is above @base; false on timeout */
-static bool vm_wait_above(int idx, long long base, long timeout_us)
-{
-	uint64_t end = now_us() + timeout_us;
-	struct vmsnap s;
-
-	do {
-		vm_snap(&s);
-		if (s.v[idx] > base)
-			return true;
-		usleep(2000);
-	} while (now_us() < end);
-	return false;
-}
-
 /* a value of /proc/vmstat that is not in struct vmsnap; -1 if missing */
 static long long vmstat_key(const char *key)
 {

@@ -103,57 +103,6 @@ static long count_small(struct tfile *t, size_t first, size_t n, size_t op)
 	return small;
 }
 
-/* A thread reading one page once, timing it. */
-struct reader {
-	struct tfile *t;
-	size_t idx;
-	int how;
-	uint64_t t_start, t_end;
-	int gen;
-	char msg[400];
-	pthread_t tid;
-};
-
-static void *reader_fn(void *arg)
-{
-	struct reader *r = arg;
-	struct rbuf rb;
-
-	if (rbuf_init(&rb)) {
-		r->gen = R_ERR;
-		return NULL;
-	}
-	r->t_start = now_us();
-	r->gen = read_page(r->t, r->t->fd, r->t->map, r->idx, r->how, &rb,
-			   r->msg, sizeof(r->msg));
-	r->t_end = now_us();
-	rbuf_free(&rb);
-	return NULL;
-}
-
-static int reader_start(struct reader *r, struct tfile *t, size_t idx, int how)
-{
-	memset(r, 0, sizeof(*r));
-	r->t = t;
-	r->idx = idx;
-	r->how = how;
-	return pthread_create(&r->tid, NULL, reader_fn, r);
-}
-
-static bool vm_wait_above(int idx, long long base, long timeout_us)
-{
-	uint64_t end = now_us() + timeout_us;
-	struct vmsnap s;
-
-	do {
-		vm_snap(&s);
-		if (s.v[idx] > base)
-			return true;
-		usleep(2000);
-	} while (now_us() < end);
-	return false;
-}
-
 /* ------------------------------------------------------------------ */
 /* Several threads fault each entry at different offsets. */
 

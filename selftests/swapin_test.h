@@ -293,4 +293,62 @@ static inline void wait_cur(volatile long *cur, volatile int *done, long want)
 		sleep_us(100);
 }
 
+/*
+ * A reader thread: one page read (pread or fault, as read_page()) with
+ * its start and end times, for tests that race a reader against an owner
+ * held by the debug delay.
+ */
+struct reader {
+	struct tfile *t;
+	size_t idx;
+	int how;
+	uint64_t t_start, t_end;
+	int gen;		/* page_gen() result, R_EOF or R_ERR */
+	char msg[400];
+	pthread_t tid;
+};
+
+static inline void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct rbuf rb;
+
+	if (rbuf_init(&rb)) {
+		r->gen = R_ERR;
+		snprintf(r->msg, sizeof(r->msg), "out of memory");
+		return NULL;
+	}
+	r->t_start = now_us();
+	r->gen = read_page(r->t, r->t->fd, r->t->map, r->idx, r->how, &rb,
+			   r->msg, sizeof(r->msg));
+	r->t_end = now_us();
+	rbuf_free(&rb);
+	return NULL;
+}
+
+static inline int reader_start(struct reader *r, struct tfile *t, size_t idx,
+			       int how)
+{
+	memset(r, 0, sizeof(*r));
+	r->t = t;
+	r->idx = idx;
+	r->how = how;
+	return pthread_create(&r->tid, NULL, reader_fn, r);
+}
+
+/* wait until /proc/vmstat counter @idx is above @base; false on timeout */
+static inline bool vm_wait_above(int idx, long long base, long timeout_us)
+{
+	uint64_t end = now_us() + timeout_us;
+	struct vmsnap s;
+
+	do {
+		vm_snap(&s);
+		if (s.v[idx] > base)
+			return true;
+		usleep(2000);
+	} while (now_us() < end);
+	return false;
+}
+
 #endif
