@@ -10,6 +10,9 @@
  *    lifting the limit everything reads back and accounting returns.
  *  - sysv_shm: SysV shm segment, racing faults from two processes, shm_swp
  *    of SHM_INFO follows.
+ *  - fault_around_swapin: a fault on a swapped-out page still maps the
+ *    resident, unmapped pages of its fault-around window, and does not walk
+ *    a window where there is nothing to map (patch 0008).
  *
  * See docs/testing.md.
  */
@@ -23,6 +26,7 @@
 #include "swapin_cgroup.h"
 #include "swapin_files.h"
 #include "swapin_env.h"
+#include "swapin_trace.h"
 
 struct mode_result {
 	long long blocks, resident, cg_shmem, cg_swap, used_kb, shmem_delta_kb,
@@ -436,6 +440,99 @@ TEST_F_TIMEOUT(ss, sysv_shm, 300)
 	t.map = NULL;
 	tf_close(&t);
 	errlog_free(err);
+	CHECK_BACK(e);
+}
+
+#define FAULT_AROUND_KNOB "/sys/kernel/debug/fault_around_bytes"
+
+static void touch_page(struct tfile *t, size_t idx)
+{
+	(void)*(volatile char *)(t->map + idx * ps);
+}
+
+/*
+ * Fault-around next to a swapin, with the default 64 KiB window (16 pages,
+ * aligned in the 2 MiB aligned mapping): pages 8-15 and 40-47 are resident
+ * but not mapped, the rest is out on swap.  A fault on page 0 maps 8-15
+ * around it; a fault on page 1 then has nothing to map in its window (0 and
+ * 8-15 are mapped, 2-7 on swap) and must not take the page table lock, which
+ * the trace event mm_filemap_map_pages shows; a fault on page 32 must map
+ * 40-47.  The windows not faulted in stay unmapped.
+ */
+TEST_F_TIMEOUT(ss, fault_around_swapin, 200)
+{
+	struct env *e = &self->e;
+	const size_t n = 64;
+	long c0 = 0, c1 = 0, c2 = 0;
+	struct vmsnap v0, v1;
+	struct trace_ev tr;
+	struct tfile t;
+	bool traced;
+	int r;
+
+	if (ps != 4096)
+		SKIP(return, "the windows below assume 4 KiB pages");
+	r = env_set_knob(e, FAULT_AROUND_KNOB, "65536");
+	if (r)
+		SKIP(return, "cannot set %s: %s", FAULT_AROUND_KNOB, strerror(-r));
+
+	ASSERT_OK(tf_memfd(&t, "faultaround", n, 5, 0));
+	ASSERT_OK(tf_map(&t, PROT_READ));
+	ASSERT_OK(cg_enter(&e->cg));
+	ASSERT_OK(tf_write(&t, 0, n, 1));
+	ASSERT_OK(cg_leave());
+	ASSERT_OK(force_out(&t, 0, n, &e->cg));
+	munmap(t.map, t.maplen);
+	t.map = NULL;
+	/* back in the page cache, mapped nowhere */
+	ASSERT_EQ(0, tf_verify(&t, 8, 8, VIA_PREAD, "pages 8-15"));
+	ASSERT_EQ(0, tf_verify(&t, 40, 8, VIA_PREAD, "pages 40-47"));
+	ASSERT_OK(tf_map(&t, PROT_READ));
+	ASSERT_EQ(0, tf_mapped(&t, 0, n, NULL));
+
+	r = trace_ev_open(&tr, "filemap/mm_filemap_map_pages");
+	traced = !r;
+	if (!traced)
+		diag("no trace event filemap/mm_filemap_map_pages (%s): the walk is not counted",
+		     strerror(-r));
+	vm_snap(&v0);
+	touch_page(&t, 0);
+	if (traced)
+		c0 = trace_ev_count(&tr);
+	EXPECT_EQ(9, tf_mapped(&t, 0, 16, NULL))
+		TH_LOG("fault on page 0: page 0 and the resident 8-15 mapped");
+
+	touch_page(&t, 1);
+	if (traced)
+		c1 = trace_ev_count(&tr);
+	EXPECT_EQ(10, tf_mapped(&t, 0, 16, NULL));
+	if (traced)
+		EXPECT_EQ(c0, c1)
+			TH_LOG("fault on page 1, nothing to map around it: fault-around ran %ld time(s)",
+			       c1 - c0);
+
+	touch_page(&t, 32);
+	if (traced)
+		c2 = trace_ev_count(&tr);
+	EXPECT_EQ(9, tf_mapped(&t, 32, 16, NULL))
+		TH_LOG("fault on page 32: page 32 and the resident 40-47 mapped");
+	if (traced)
+		EXPECT_LT(c1, c2)
+			TH_LOG("fault on page 32 with 40-47 to map: fault-around did not run");
+	EXPECT_EQ(0, tf_mapped(&t, 16, 16, NULL));
+	EXPECT_EQ(0, tf_mapped(&t, 48, 16, NULL));
+	trace_ev_close(&tr);
+
+	ASSERT_EQ(0, tf_verify(&t, 0, n, VIA_MAP, "every page"));
+	vm_snap(&v1);
+	vm_print("faults", &v0, &v1);
+	EXPECT_PAGES("pages swapped in by faults, bypassing the cache",
+		     vm_d(&v0, &v1, V_BYPASS), n - 16);
+	EXPECT_NO_FALLBACK(&v0, &v1);
+	EXPECT_EQ((long long)(n * ps / 512), tf_blocks(&t));
+	EXPECT_EQ((long long)(n * ps), cg_wait_shmem(&e->cg, n * ps));
+
+	tf_close(&t);
 	CHECK_BACK(e);
 }
 

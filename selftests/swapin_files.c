@@ -245,6 +245,29 @@ out:
 	return n;
 }
 
+long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	long mapped = 0;
+	uint64_t e;
+	size_t i;
+
+	if (pm < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (read_u64_at(pm, (uintptr_t)(t->map + (first + i) * ps) / ps,
+				&e)) {
+			mapped = -1;
+			break;
+		}
+		if (vec)
+			vec[i] = !!(e & PM_PRESENT);
+		mapped += !!(e & PM_PRESENT);
+	}
+	close(pm);
+	return mapped;
+}
+
 long tf_resident(struct tfile *t, size_t first, size_t n,
 		 unsigned char *vec)
 {

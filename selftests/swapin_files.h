@@ -46,6 +46,12 @@ long long tf_blocks(struct tfile *t);		/* st_blocks (512 B units) */
 /* mincore residency: number of resident pages, fills vec if non-NULL */
 long tf_resident(struct tfile *t, size_t first, size_t n,
 		 unsigned char *vec);
+/*
+ * Pages of @t's mapping in [first, first+n) that have a present PTE, from
+ * /proc/self/pagemap, without touching them; fills vec if non-NULL; -1 on
+ * error.
+ */
+long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec);
 /* lru_add_drain() on every CPU, by running MADV_COLD on each of them */
 void lru_drain_all(void);
 /*
