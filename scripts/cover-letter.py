@@ -111,7 +111,8 @@ def numbers(path):
         meta, s, fs = run.get("meta", {}), run.get("summary", {}), run.get("fio_summary", {})
         out += ["", para(machine(label, meta) + ".")]
         rows = []
-        for t in ("seq-mmap", "seq-read", "rand-mmap"):
+        for t in ("seq-mmap", "seq-read", "rand-mmap", "seq-mmap-half", "seq-mmap-64k",
+                  "seq-mmap-2m"):
             base = med(s.get(t, {}), "swapcache", "seconds")
             for m in MODES:
                 v = med(s.get(t, {}), m, "seconds")
@@ -119,7 +120,9 @@ def numbers(path):
                     continue
                 rows.append((t, m, "%.3f" % v, "%.3f" % (v / base) if base else "-"))
         if rows:
-            out += ["", "Swapin of a swapped-out tmpfs file (median seconds):", ""]
+            out += ["", para("Swapin of a swapped-out tmpfs file (median seconds; -half: "
+                             "every other 32 KiB block resident and unmapped; -64k: mTHP "
+                             "of an anonymous shared mapping; -2m: huge=always tmpfs):"), ""]
             out += table(("workload", "mode", "s", "vs swapcache"), rows)
         rows = []
         for job in sorted(fs):
@@ -145,6 +148,30 @@ def numbers(path):
                 out += ["", para("Contention '%s' (%s), fault latency in us, all rounds "
                                  "pooled:" % (t, what)), ""]
                 out += table(("mode", "p50", "p99", "p99.9", "max"), rows)
+        rows = []
+        for m in ("bypass", "poll", "poll-wq"):
+            e = s.get("contend-multi", {}).get(m)
+            if e:
+                c = e.get("counters_per_run", {})
+                rows.append((m, "%.3f" % med(e, "seconds"), e.get("lat_us", {}).get("p99", "-"),
+                             med(c, "shmem_swapin_wasted") if "shmem_swapin_wasted" in c else "-"))
+        if rows:
+            out += ["", para("Contention 'contend-multi' (8 groups of 4 threads, each group on "
+                             "its own page, 500 us device delay; poll-wq sleeps on a wait "
+                             "queue every unpin wakes, as the anonymous bypass does):"), ""]
+            out += table(("mode", "median s", "p99 us", "folios wasted per run"), rows)
+        rows = []
+        for t in ("inversion-2m", "inversion-64k"):
+            for m in ("bypass", "poll", "poll-wq", "poll-nosleep"):
+                e = s.get(t, {}).get(m)
+                if e and e.get("worst_us") is not None:
+                    rows.append((t, m, "%.0f" % e["worst_us"], e.get("hung_rounds", "-")))
+        if rows:
+            out += ["", para("Priority inversion on one CPU (a SCHED_FIFO task faults inside "
+                             "a large entry whose SCHED_OTHER owner is reading, device held 5 "
+                             "ms longer; poll-nosleep retries at once, as upstream v6.14 "
+                             "did), worst waiter latency in us:"), ""]
+            out += table(("workload", "mode", "worst us", "rounds hung"), rows)
     return out
 
 
@@ -182,6 +209,18 @@ def blurb(bench, design, base_name):
         "does with it, and only then the bypass that creates markers; the shortlog below "
         "lists every patch. The protocol was model-checked with spin (slot freed once, no install "
         "after marker loss, one reader per slot, no lost wake-up, no deadlock)."))
+    b.append("")
+    b.append(para(
+        "Patch 6 swaps a large swap entry (an mTHP of an anonymous shared mapping, a PMD "
+        "folio of a huge= tmpfs or memfd) in whole, as one folio of the entry's order, under "
+        "one marker of that order: whoever meets it at any index inside waits on its first "
+        "index. Whether the large attempt can be made (no userfaultfd, zswap never enabled, "
+        "no slot in the swap cache, every count the shmem count, the folio and its charge "
+        "obtained) is decided before the claim; otherwise the entry is split and swapped in "
+        "page by page as before, so a cached slot inside the entry never makes the swapin "
+        "retry. Patch 7 fixes a truncation to a point inside a large swap entry that never "
+        "ends in 6.12. Patch 8, independent of the marker, lets a fault on a swapped-out "
+        "page skip fault-around when no neighbour can be mapped."))
     b.append("")
     b.append("Numbers")
     b.append("-------")
