@@ -2,12 +2,12 @@
 # scripts/profile.sh, in the guest: perf record (software cpu-clock event, kernel callchains) of
 # the timed part only of each sequential swapin workload, per mode; meant for an icount boot,
 # where the clock counts instructions, so samples fall in proportion to instructions.
-# Parameters (job.env): PROF_MB=128 PROF_MODES="swapcache bypass poll" PROF_TESTS="seq-mmap
-#   seq-read anon-seq" PROF_PERIOD=50000 (ns of guest time between samples) FAULT_AROUND_BYTES
+# Parameters (job.env): PROF_MB=512 PROF_MODES="swapcache bypass poll" PROF_TESTS="seq-mmap
+#   seq-read anon-seq" PROF_PERIOD=1000000 (ns of guest time between samples; 50000 made the runs 5-7x slower) FAULT_AROUND_BYTES
 # Output: perf-<test>-<mode>.data, kallsyms, bench.jsonl, in the results folder.
 . "$TOP/guest/setup.sh"
-: "${PROF_MB:=128}" "${PROF_MODES:=swapcache bypass poll}" "${PROF_TESTS:=seq-mmap seq-read anon-seq}"
-: "${PROF_PERIOD:=50000}"
+: "${PROF_MB:=512}" "${PROF_MODES:=swapcache bypass poll}" "${PROF_TESTS:=seq-mmap seq-read anon-seq}"
+: "${PROF_PERIOD:=1000000}"
 ZRAM_SIZE=${ZRAM_SIZE:-2G} TMPFS_SIZE=${TMPFS_SIZE:-3G}
 B=$TOP/bench/bin/swapin_bench
 setup_zram || exit 1
