@@ -64,6 +64,15 @@ in_cgroup() {
 	sh -c 'echo $$ > "/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' "$CG" "$@"
 }
 
+# Read a program and the libraries it links into the page cache from the calling (root)
+# cgroup, so they are charged there: a program run in a limited workload cgroup then does not
+# have its own text reclaimed with the workload and refault over virtio-9p.
+charge_program_to_root() {
+	_bin=$(command -v "$1") || return 1
+	cat "$_bin" $(ldd "$_bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}') \
+		> /dev/null 2>&1
+}
+
 setup_all() {
 	setup_zram
 	setup_cgroup

@@ -168,13 +168,10 @@ while [ $r -le "$ROUNDS" ]; do
 			echo 0 > /sys/kernel/mm/shmem_swapin/debug_delay_us
 		fi
 		if runs fio && [ "$FIO" = 1 ]; then
-			# fio's binary and libraries read into the page cache from here, the root
-			# cgroup, so that they are charged there: in the limited cgroup they would be
-			# reclaimed with the file under test and refault over virtio-9p, which
+			# fio's own files charged to the root cgroup: in the limited one they were
+			# reclaimed with the file under test and refaulted over virtio-9p, which
 			# dominated the runs (250,000 file refaults per 5 s run before)
-			fio_bin=$(command -v fio)
-			cat "$fio_bin" $(ldd "$fio_bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}') \
-				> /dev/null 2>&1
+			charge_program_to_root fio
 			# one layout per mode and round, then the four jobs on it
 			# pressure from memory.high (reclaim on the way back to user space);
 			# memory.max is only a backstop: with fio's own pages out of the cgroup, a

@@ -8,8 +8,7 @@ ZRAM_SIZE=1G TMPFS_SIZE=1G
 setup_zram || exit 1
 setup_cgroup || exit 1
 setup_tmpfs || exit 1
-fio_bin=$(command -v fio)
-cat "$fio_bin" $(ldd "$fio_bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3}') > /dev/null 2>&1
+charge_program_to_root fio
 ev() { awk -v k="$1" '$1 == k {print $2}' "/sys/fs/cgroup/$CG/memory.events"; }
 vm() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
 for r in 1 2 3 4 5 6; do
