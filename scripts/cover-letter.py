@@ -85,6 +85,13 @@ def table(header, rows):
     return [fmt(header).rstrip()] + [fmt(r).rstrip() for r in rows]
 
 
+def section(caption, header, rows):
+    """A captioned table, or nothing when there are no rows."""
+    if not rows:
+        return []
+    return ["", para(caption), ""] + table(header, rows)
+
+
 def machine(label, meta):
     accel = meta.get("accel")
     if not accel:
@@ -119,11 +126,10 @@ def numbers(path):
                 if v is None:
                     continue
                 rows.append((t, m, "%.3f" % v, "%.3f" % (v / base) if base else "-"))
-        if rows:
-            out += ["", para("Swapin of a swapped-out tmpfs file (median seconds; -half: "
-                             "every other 32 KiB block resident and unmapped; -64k: mTHP "
-                             "of an anonymous shared mapping; -2m: huge=always tmpfs):"), ""]
-            out += table(("workload", "mode", "s", "vs swapcache"), rows)
+        out += section("Swapin of a swapped-out tmpfs file (median seconds; -half: every "
+                       "other 32 KiB block resident and unmapped; -64k: mTHP of an anonymous "
+                       "shared mapping; -2m: huge=always tmpfs):",
+                       ("workload", "mode", "s", "vs swapcache"), rows)
         rows = []
         for job in sorted(fs):
             base = med(fs[job], "swapcache", "read", "iops")
@@ -133,10 +139,9 @@ def numbers(path):
                     continue
                 rows.append((job, m, "%.0f" % v, "%.3f" % (v / base) if base else "-",
                              "%.1f" % (med(fs[job], m, "read", "clat_p99_us") or 0)))
-        if rows:
-            out += ["", para("fio over a tmpfs file in a memory cgroup limited to half of "
-                             "it, 4 KiB blocks (median read IOPS):"), ""]
-            out += table(("job", "mode", "IOPS", "vs swapcache", "p99 us"), rows)
+        out += section("fio over a tmpfs file in a memory cgroup limited to half of it, "
+                       "4 KiB blocks (median read IOPS):",
+                       ("job", "mode", "IOPS", "vs swapcache", "p99 us"), rows)
         for t, what in (("contend", "16 threads fault the same swapped-out page"),
                         ("contend-slow", "the same with the read held 500 us longer")):
             rows = []
@@ -144,10 +149,8 @@ def numbers(path):
                 lat = s.get(t, {}).get(m, {}).get("lat_us")
                 if lat:
                     rows.append((m, lat["p50"], lat["p99"], lat["p999"], lat["max"]))
-            if rows:
-                out += ["", para("Contention '%s' (%s), fault latency in us, all rounds "
-                                 "pooled:" % (t, what)), ""]
-                out += table(("mode", "p50", "p99", "p99.9", "max"), rows)
+            out += section("Contention '%s' (%s), fault latency in us, all rounds pooled:"
+                           % (t, what), ("mode", "p50", "p99", "p99.9", "max"), rows)
         rows = []
         for m in ("bypass", "poll", "poll-wq"):
             e = s.get("contend-multi", {}).get(m)
@@ -155,23 +158,21 @@ def numbers(path):
                 c = e.get("counters_per_run", {})
                 rows.append((m, "%.3f" % med(e, "seconds"), e.get("lat_us", {}).get("p99", "-"),
                              med(c, "shmem_swapin_wasted") if "shmem_swapin_wasted" in c else "-"))
-        if rows:
-            out += ["", para("Contention 'contend-multi' (8 groups of 4 threads, each group on "
-                             "its own page, 500 us device delay; poll-wq sleeps on a wait "
-                             "queue every unpin wakes, as the anonymous bypass does):"), ""]
-            out += table(("mode", "median s", "p99 us", "folios wasted per run"), rows)
+        out += section("Contention 'contend-multi' (8 groups of 4 threads, each group on its "
+                       "own page, 500 us device delay; poll-wq sleeps on a wait queue every "
+                       "unpin wakes, as the anonymous bypass does):",
+                       ("mode", "median s", "p99 us", "folios wasted per run"), rows)
         rows = []
         for t in ("inversion-2m", "inversion-64k"):
             for m in ("bypass", "poll", "poll-wq", "poll-nosleep"):
                 e = s.get(t, {}).get(m)
                 if e and e.get("worst_us") is not None:
                     rows.append((t, m, "%.0f" % e["worst_us"], e.get("hung_rounds", "-")))
-        if rows:
-            out += ["", para("Priority inversion on one CPU (a SCHED_FIFO task faults inside "
-                             "a large entry whose SCHED_OTHER owner is reading, device held 5 "
-                             "ms longer; poll-nosleep retries at once, as upstream v6.14 "
-                             "did), worst waiter latency in us:"), ""]
-            out += table(("workload", "mode", "worst us", "rounds hung"), rows)
+        out += section("Priority inversion on one CPU (a SCHED_FIFO task faults inside a "
+                       "large entry whose SCHED_OTHER owner is reading, device held 5 ms "
+                       "longer; poll-nosleep retries at once, as upstream v6.14 did), worst "
+                       "waiter latency in us:",
+                       ("workload", "mode", "worst us", "rounds hung"), rows)
     return out
 
 
