@@ -407,19 +407,27 @@ static int c_threads;
 static double *c_lat;
 static size_t c_bad;
 
+/*
+ * contend-multi: m_groups groups of c_threads threads, group g faults page
+ * i * m_groups + g; contend is the case of one group.
+ */
+static int m_groups;
+
 static void *contender(void *arg)
 {
-	long t = (long)arg;
-	size_t i;
+	long id = (long)arg;
+	size_t g = id / c_threads, i;
+	int nthreads = m_groups * c_threads;
 
 	for (i = 0; i < c_pages; i++) {
+		size_t idx = i * m_groups + g;
 		double t0;
 		int ok;
 
 		pthread_barrier_wait(&bar);
 		t0 = now();
-		ok = check_page(c_addr + i * PG, i);
-		c_lat[i * c_threads + t] = now() - t0;
+		ok = check_page(c_addr + idx * PG, idx);
+		c_lat[i * nthreads + id] = now() - t0;
 		if (!ok)
 			__atomic_add_fetch(&c_bad, 1, __ATOMIC_RELAXED);
 	}
@@ -435,6 +443,7 @@ static int run_contend(const char *dir, int threads, size_t pages, const char *l
 	double t0;
 
 	c_addr = map_file(dir, pages * PG, &fd);
+	m_groups = 1;
 	c_pages = pages;
 	c_threads = threads;
 	c_lat = calloc(pages * threads, sizeof(double));
@@ -578,30 +587,7 @@ static int run_seq_large(const char *test, const char *dir, size_t mb, int pmd)
 	return r.bad ? 1 : 0;
 }
 
-/* contend-multi: GROUPS groups of THREADS threads, group g faults page i * GROUPS + g. */
-static int m_groups;
-
-static void *mcontender(void *arg)
-{
-	long id = (long)arg;
-	size_t g = id / c_threads, i;
-	int nthreads = m_groups * c_threads;
-
-	for (i = 0; i < c_pages; i++) {
-		size_t idx = i * m_groups + g;
-		double t0;
-		int ok;
-
-		pthread_barrier_wait(&bar);
-		t0 = now();
-		ok = check_page(c_addr + idx * PG, idx);
-		c_lat[i * nthreads + id] = now() - t0;
-		if (!ok)
-			__atomic_add_fetch(&c_bad, 1, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
+/* contend-multi: GROUPS groups of THREADS threads (contender() above) */
 static int run_contend_multi(const char *dir, int groups, int threads, size_t pages,
 			     const char *label)
 {
@@ -625,7 +611,7 @@ static int run_contend_multi(const char *dir, int groups, int threads, size_t pa
 	r.extra = extra;
 	t0 = measure_begin(&r);
 	for (t = 0; t < nthreads; t++)
-		pthread_create(&th[t], NULL, mcontender, (void *)t);
+		pthread_create(&th[t], NULL, contender, (void *)t);
 	for (t = 0; t < nthreads; t++)
 		pthread_join(th[t], NULL);
 	measure_end(&r, t0);
