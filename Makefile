@@ -16,7 +16,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
 .PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
-	check-series checkpatch clean distclean series check-older deb
+	check-series checkpatch clean distclean series check-older deb check-fix
 
 help:
 	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
@@ -33,6 +33,8 @@ help:
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
 	@echo "make check-series          every prefix compiles (W=1), and without SWAP/THP/MEMCG/ZSWAP/SHMEM;"
 	@echo "                 the export (make series) git-am's onto 6.12.117, each commit builds, = build/linux"
+	@echo "make check-fix   the first patch (truncation fix) alone on 6.12.117: its selftest fails on"
+	@echo "                 stock 6.12.117 (the ftruncate() never returns) and passes with it"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
 	@echo "make series [SERIES_OUT=dir]   git-am-able export + cover letter (build/series/out)"
 	@echo "make check-older the export on Debian's older 6.12.y sources (build/older/*.deb)"
@@ -104,8 +106,13 @@ check-older: deps
 deb: tree
 	@$(TOP)/scripts/deb.sh $(KCONFIG)
 
+check-fix: deps
+	@$(TOP)/scripts/check-fix.sh
+
 checkpatch: tree
-	@cd $(KTREE) && perl scripts/checkpatch.pl --strict --terse --no-tree $(TOP)/patches/*.patch && \
+	@# --no-tree: no git history here to look the Fixes: commits up in (UNKNOWN_COMMIT_ID)
+	@cd $(KTREE) && perl scripts/checkpatch.pl --strict --terse --no-tree --ignore UNKNOWN_COMMIT_ID \
+		$(TOP)/patches/*.patch && \
 		perl scripts/checkpatch.pl --strict --terse --no-tree -f $$(cd $(TOP) && find mm $$(test -d include && echo include) -type f -name '*.[ch]' | sed 's|^|$(TOP)/|')
 
 clean:

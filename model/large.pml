@@ -724,7 +724,7 @@ proctype punch()
 				if
 				:: k == SWP ->		/* free_swap_and_cache_nr(E0, 2) */
 					atomic { free_swap_and_cache(E0); free_swap_and_cache(E0 + 1) }
-				:: k == MARK -> wake(0)	/* shmem_marker_handoff(b) */
+				:: k == MARK -> wake(0)	/* shmem_marker_handoff_wake(b) */
 				:: else -> skip
 				fi
 			:: else -> after_remove0(j)

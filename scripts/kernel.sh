@@ -5,7 +5,8 @@
 #
 # FLAVOUR is test or bench: configs/base.config + configs/FLAVOUR.config over tinyconfig.
 # "stock" builds the pristine 6.12.117 tree (no series) with the same config, for comparisons;
-# "negative" builds NEG_TREE (build/neg/linux, make negative) in build/neg/obj-FLAVOUR.
+# "negative" builds NEG_TREE (build/neg/linux, make negative) in build/neg/obj-FLAVOUR;
+# "fix" builds build/linux-fix (pristine + the series' first patch alone, make check-fix).
 # Prints the path of the bzImage on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +19,10 @@ if [ "$variant" = negative ]; then
 	# make negative: a copy of the series' tree with one broken variant applied
 	src=${NEG_TREE:-$BUILD/neg/linux}
 	obj=$BUILD/neg/obj-$flavour
+elif [ "$variant" = fix ]; then
+	src=$BUILD/linux-fix
+	obj=$BUILD/obj-fix-$flavour
+	[ -f "$src/Makefile" ] || die "no prepared tree at $src: run 'make check-fix'"
 elif [ "$variant" = stock ]; then
 	src=$("$TOP/scripts/tree.sh" pristine >/dev/null && \
 		if [ -n "${KSRC:-}" ]; then echo "$BUILD/pristine/ksrc"; else echo "$BUILD/pristine/linux-$KVER"; fi)

@@ -82,14 +82,24 @@ static int shmem_marker_wake_function(wait_queue_entry_t *wait,
  * slot, so its shadow stays until the marker is gone; a stale answer after
  * that only affects a wait that ends at once.
  */
-static bool shmem_marker_thrashing(void *marker)
+static bool shmem_marker_thrashing(struct address_space *mapping,
+				   pgoff_t index, void *marker)
 {
 	swp_entry_t swap = shmem_swapin_marker_entry(marker);
-	struct swap_info_struct *si;
+	struct swap_info_struct *si = NULL;
 	bool workingset = false;
 	void *shadow;
 
-	si = get_swap_device(swap);
+	/*
+	 * Pin the device only while the marker is in place, under the lock
+	 * its owner takes to replace it: the owner holds the slot then, so
+	 * the device cannot be on its way out (swapoff waits for the slot)
+	 * and get_swap_device() never meets a stale or reused entry.
+	 */
+	xa_lock_irq(&mapping->i_pages);
+	if (xa_load(&mapping->i_pages, index) == marker)
+		si = get_swap_device(swap);
+	xa_unlock_irq(&mapping->i_pages);
 	if (!si)
 		return false;
 	shadow = get_shadow_from_swap_cache(swap);
@@ -192,7 +202,7 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 
 	if (!shmem_marker_lookup(mapping, index, marker, &base))
 		return;
-	thrashing = shmem_marker_thrashing(marker);
+	thrashing = shmem_marker_thrashing(mapping, index, marker);
 	unsigned long pflags;
 	bool in_thrashing;
 
@@ -249,7 +259,7 @@ void shmem_marker_wake(struct address_space *mapping, pgoff_t index)
 }
 
 /**
- * shmem_marker_hand_off - truncation is removing a swapin marker
+ * shmem_marker_handoff_locked - truncation is removing a swapin marker
  * @marker: the marker being removed
  *
  * Truncation, hole punch and eviction remove a marker and leave its swap slot
@@ -257,7 +267,7 @@ void shmem_marker_wake(struct address_space *mapping, pgoff_t index)
  * removed, so the owner (who finds its marker gone under the same lock) always
  * releases the slot after this: swapoff waits for that release.
  */
-void shmem_marker_hand_off(void *marker)
+void shmem_marker_handoff_locked(void *marker)
 {
 	swp_entry_t swap = shmem_swapin_marker_entry(marker);
 
@@ -265,14 +275,14 @@ void shmem_marker_hand_off(void *marker)
 }
 
 /**
- * shmem_marker_handoff - a swapin marker was removed by truncation
+ * shmem_marker_handoff_wake - a swapin marker was removed by truncation
  * @mapping: the shmem mapping
  * @index: the first index of the entry the marker was removed from
  *
- * After shmem_marker_hand_off(), once the xarray lock is dropped: count the
- * handoff and wake the slot's waiters.
+ * After shmem_marker_handoff_locked(), once the xarray lock is dropped:
+ * count the handoff and wake the slot's waiters.
  */
-void shmem_marker_handoff(struct address_space *mapping, pgoff_t index)
+void shmem_marker_handoff_wake(struct address_space *mapping, pgoff_t index)
 {
 	count_vm_event(SHMEM_SWAPIN_HANDOFF);
 	shmem_marker_wake(mapping, index);

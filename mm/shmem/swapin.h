@@ -97,8 +97,8 @@ static inline swp_entry_t shmem_swapin_marker_entry(void *marker)
 void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		       void *marker);
 void shmem_marker_wake(struct address_space *mapping, pgoff_t index);
-void shmem_marker_hand_off(void *marker);
-void shmem_marker_handoff(struct address_space *mapping, pgoff_t index);
+void shmem_marker_handoff_locked(void *marker);
+void shmem_marker_handoff_wake(struct address_space *mapping, pgoff_t index);
 void shmem_swapin_handoff_done(swp_entry_t swap);
 int shmem_swapin_wait_handoffs(unsigned int type);
 enum shmem_swapin_mode shmem_swapin_mode(void);
@@ -116,12 +116,12 @@ static inline void shmem_marker_wake(struct address_space *mapping,
 {
 }
 
-static inline void shmem_marker_hand_off(void *marker)
+static inline void shmem_marker_handoff_locked(void *marker)
 {
 }
 
-static inline void shmem_marker_handoff(struct address_space *mapping,
-					pgoff_t index)
+static inline void shmem_marker_handoff_wake(struct address_space *mapping,
+					     pgoff_t index)
 {
 }
 
