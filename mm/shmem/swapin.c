@@ -334,6 +334,7 @@ enum shmem_swapin_mode shmem_swapin_mode(void)
 
 #if SHMEM_SWAPIN_DELAY_KNOB
 static unsigned int shmem_swapin_delay_us;
+static unsigned int shmem_swapin_claim_delay_us;
 
 /**
  * shmem_swapin_debug_delay - widen the window in which a marker is held
@@ -348,8 +349,28 @@ void shmem_swapin_debug_delay(void)
 	if (us)
 		fsleep(us);
 }
+
+/**
+ * shmem_swapin_debug_claim_delay - hold a fresh claim open
+ *
+ * Debug kernels only: sleep for debug_claim_delay_us right after the claim,
+ * before the pin, the charge and the read, so that tests can have tasks
+ * waiting on the marker when its owner gives up (pin refused, charge or read
+ * failed) and can let a swap-level party reach the slot before the pin.
+ */
+void shmem_swapin_debug_claim_delay(void)
+{
+	unsigned int us = READ_ONCE(shmem_swapin_claim_delay_us);
+
+	if (us)
+		fsleep(us);
+}
 #else
 void shmem_swapin_debug_delay(void)
+{
+}
+
+void shmem_swapin_debug_claim_delay(void)
 {
 }
 #endif
@@ -393,9 +414,8 @@ static ssize_t debug_delay_us_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_delay_us));
 }
 
-static ssize_t debug_delay_us_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
+static ssize_t shmem_swapin_delay_store(unsigned int *knob, const char *buf,
+					size_t count)
 {
 	unsigned int us;
 	int err = kstrtouint(buf, 0, &us);
@@ -404,17 +424,42 @@ static ssize_t debug_delay_us_store(struct kobject *kobj,
 		return err;
 	if (us > USEC_PER_SEC)
 		return -EINVAL;
-	WRITE_ONCE(shmem_swapin_delay_us, us);
+	WRITE_ONCE(*knob, us);
 	return count;
 }
 
+static ssize_t debug_delay_us_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	return shmem_swapin_delay_store(&shmem_swapin_delay_us, buf, count);
+}
+
 static struct kobj_attribute debug_delay_us_attr = __ATTR_RW(debug_delay_us);
+
+static ssize_t debug_claim_delay_us_show(struct kobject *kobj,
+					 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_claim_delay_us));
+}
+
+static ssize_t debug_claim_delay_us_store(struct kobject *kobj,
+					  struct kobj_attribute *attr,
+					  const char *buf, size_t count)
+{
+	return shmem_swapin_delay_store(&shmem_swapin_claim_delay_us, buf,
+					count);
+}
+
+static struct kobj_attribute debug_claim_delay_us_attr =
+	__ATTR_RW(debug_claim_delay_us);
 #endif
 
 static struct attribute *shmem_swapin_attrs[] = {
 	&mode_attr.attr,
 #if SHMEM_SWAPIN_DELAY_KNOB
 	&debug_delay_us_attr.attr,
+	&debug_claim_delay_us_attr.attr,
 #endif
 	NULL,
 };

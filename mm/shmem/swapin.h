@@ -103,6 +103,7 @@ void shmem_swapin_handoff_done(swp_entry_t swap);
 int shmem_swapin_wait_handoffs(unsigned int type);
 enum shmem_swapin_mode shmem_swapin_mode(void);
 void shmem_swapin_debug_delay(void);
+void shmem_swapin_debug_claim_delay(void);
 
 #else /* !CONFIG_SWAP */
 
@@ -140,6 +141,10 @@ static inline enum shmem_swapin_mode shmem_swapin_mode(void)
 }
 
 static inline void shmem_swapin_debug_delay(void)
+{
+}
+
+static inline void shmem_swapin_debug_claim_delay(void)
 {
 }
 
