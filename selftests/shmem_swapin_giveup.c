@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The swapin owner gives up while other tasks wait on its marker.
+ *
+ * Every way an owner can fail after its claim is driven on purpose, with
+ * waiters already asleep on the marker: the debug knob debug_claim_delay_us
+ * holds the claim open (the owner sleeps right after it, before its pin,
+ * charge and read) while the waiters arrive, and fault injection (task
+ * filtered: only the owner's requests fail) or a memory cgroup limit makes
+ * the owner fail.  Each test asserts that the waiters really slept
+ * (shmem_swapin_marker_wait), that every task returns (no one sleeps for
+ * ever: the harness timeout and the kernel's lost wake-up detector would
+ * say so) with the right data or the right error, that the path under test
+ * ran (its counters), and that accounting returns to the baseline.
+ *
+ *  - read_error_order0: the owner's read fails: the page is poisoned, owner
+ *    and waiters get EIO, as on the swap cache path.
+ *  - read_error_large: a large read fails once: the owner replaces its
+ *    marker by order 0 entries, everyone swaps in page by page, all data
+ *    comes back.
+ *  - charge_fail_order0: the owner's charge fails (memory.max, no swap):
+ *    owner and waiters get ENOMEM, nothing changes; data intact afterwards.
+ *  - charge_fail_large: the large charge fails, order 0 charges fit: the
+ *    waiters and the owner swap in page by page, all data comes back.
+ *  - split_fails_large: a large read fails and the owner cannot allocate
+ *    the xarray nodes to split its marker: the entry goes back whole, a
+ *    waiter swaps it in large, all data comes back.
+ *  - pin_refused: swap readahead for a neighbour (swap cache path) reads
+ *    the claimed slot before the owner pins it: the owner puts the entry
+ *    back and takes the swap cache path; waiters get the data.
+ *
+ * See docs/testing.md.
+ */
+#include "swapin_test.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
+#include "swapin_thp.h"
+#include "swapin_fault.h"
+
+#define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
+#define NWAITERS	3
+
+FIXTURE(giveup) {
+	struct env e;
+	struct tfile t;
+	size_t op;		/* pages per entry: 1, or of the large folio */
+	long delay;		/* claim delay, us */
+};
+
+FIXTURE_SETUP(giveup)
+{
+	int r = env_setup(&self->e, _metadata->name);
+	char buf[32];
+
+	ASSERT_EQ(0, r) TH_LOG("setup: %s", self->e.err);
+	self->t.fd = -1;
+	self->op = 1;
+	if (!path_exists(CLAIM_DELAY))
+		SKIP(return, "no %s (kernel without the series, or without CONFIG_DEBUG_VM)",
+		     CLAIM_DELAY);
+	self->delay = race_delay_us(300000);
+	snprintf(buf, sizeof(buf), "%ld", self->delay);
+	ASSERT_EQ(0, env_set_knob(&self->e, CLAIM_DELAY, buf));
+}
+
+FIXTURE_TEARDOWN(giveup)
+{
+	tf_close(&self->t);
+	env_teardown(&self->e);
+}
+
+/* the owner: marks itself for fault injection (if asked), then reads */
+struct owner {
+	struct tfile *t;
+	size_t idx;
+	bool inject;
+	int gen;
+	char msg[400];
+	pthread_t tid;
+};
+
+static void *owner_fn(void *arg)
+{
+	struct owner *o = arg;
+	struct rbuf rb;
+
+	o->gen = R_ERR;
+	if (rbuf_init(&rb))
+		return NULL;
+	if (o->inject && fault_this_thread(true)) {
+		snprintf(o->msg, sizeof(o->msg), "cannot mark the thread for fault injection");
+		rbuf_free(&rb);
+		return NULL;
+	}
+	o->gen = read_page(o->t, o->t->fd, NULL, o->idx, M_PREAD, &rb, o->msg,
+			   sizeof(o->msg));
+	if (o->inject)
+		fault_this_thread(false);
+	rbuf_free(&rb);
+	return NULL;
+}
+
+/* the errno a reader's failed pread reported, from its message */
+static bool msg_says(const char *msg, int err)
+{
+	return strstr(msg, strerror(err)) != NULL;
+}
+
+/*
+ * Start the owner on @oidx, then NWAITERS readers on @widx[] once it holds
+ * its claim; wait until they all sleep on the marker.  Returns how many
+ * marker waits were seen.
+ */
+static long long race_giveup(FIXTURE_DATA(giveup) *self, struct owner *o,
+			     size_t oidx, bool inject, struct reader *w,
+			     const size_t *widx)
+{
+	struct vmsnap s;
+	long long base;
+	int i;
+
+	vm_snap(&s);
+	base = s.v[V_WAIT];
+	memset(o, 0, sizeof(*o));
+	o->t = &self->t;
+	o->idx = oidx;
+	o->inject = inject;
+	if (pthread_create(&o->tid, NULL, owner_fn, o))
+		return -1;
+	sleep_us(self->delay / 3);
+	for (i = 0; i < NWAITERS; i++)
+		if (reader_start(&w[i], &self->t, widx[i], M_PREAD))
+			return -1;
+	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
+	vm_snap(&s);
+	pthread_join(o->tid, NULL);
+	for (i = 0; i < NWAITERS; i++)
+		pthread_join(w[i].tid, NULL);
+	return s.v[V_WAIT] - base;
+}
+
+/* the file of the test: order 0 pages of a memfd, out */
+static int order0_out(FIXTURE_DATA(giveup) *self, size_t n, unsigned int id)
+{
+	struct tfile *t = &self->t;
+
+	if (tf_memfd(t, "giveup", n, id, 0) || tf_map(t, PROT_READ | PROT_WRITE) ||
+	    cg_enter(&self->e.cg) || tf_write(t, 0, n, 1) || cg_leave())
+		return -1;
+	return force_out(t, 0, n, &self->e.cg);
+}
+
+#define LARGE_OUT(id) do {						\
+	char __why[256];						\
+	int __r = large_file_out(&self->e, LARGE_PMD, &self->t, 1, (id),\
+				 &self->op, __why, sizeof(__why));	\
+	if (__r == 1)							\
+		SKIP(return, "%s", __why);				\
+	ASSERT_EQ(0, __r);						\
+} while (0)
+
+#define ARM(expr) do {							\
+	int __r = (expr);						\
+	if (__r == -ENOENT)						\
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS, FAIL_MAKE_REQUEST, FAILSLAB)");\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %s", #expr, strerror(-__r));	\
+} while (0)
+
+/* waiters asleep on the marker when the owner gave up */
+#define EXPECT_WAITED(waits)						\
+	EXPECT_GE((waits), NWAITERS)					\
+		TH_LOG("only %lld of %d readers slept on the marker: the race did not overlap",\
+		       (long long)(waits), NWAITERS)
+
+/* ------------------------------------------------------------------ */
+
+TEST_F_TIMEOUT(giveup, read_error_order0, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, idx = 5, widx[NWAITERS] = { 5, 5, 5 };
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1;
+	struct owner o;
+	long long waits;
+	int i;
+
+	ASSERT_EQ(0, order0_out(self, n, 61));
+	ARM(fault_bio_arm(e, e->sd.path, 1));
+	vm_snap(&v0);
+	waits = race_giveup(self, &o, idx, true, w, widx);
+	vm_snap(&v1);
+	vm_print("owner's read fails", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(waits);
+	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
+	/* as on the swap cache path: the page is poisoned, all get EIO */
+	EXPECT_TRUE(o.gen == R_ERR && msg_says(o.msg, EIO))
+		TH_LOG("owner: gen %d, %s", o.gen, o.msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_TRUE(w[i].gen == R_ERR && msg_says(w[i].msg, EIO))
+			TH_LOG("waiter %d: gen %d, %s", i, w[i].gen, w[i].msg);
+	}
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));
+	/* the other pages are intact */
+	for (i = 0; i < (int)n; i++) {
+		if (i != (int)idx)
+			EXPECT_EQ(0, tf_verify(t, i, 1, VIA_PREAD, "next to the poisoned page"));
+	}
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(giveup, read_error_large, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t widx[NWAITERS];
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1;
+	struct owner o;
+	long long waits;
+	int i;
+
+	LARGE_OUT(62);
+	for (i = 0; i < NWAITERS; i++)
+		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	ARM(fault_bio_arm(e, e->sd.path, 1));
+	vm_snap(&v0);
+	waits = race_giveup(self, &o, 0, true, w, widx);
+	vm_snap(&v1);
+	vm_print("owner's large read fails once", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(waits);
+	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
+	/* the marker became order 0 entries: nobody tried large again */
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD));
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the failed large read"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* memory.max a little above the usage, no swap: charges beyond it fail */
+static int limit_charges(struct env *e, long long room)
+{
+	char buf[64];
+
+	if (cg_write(&e->cg, "memory.swap.max", "0"))
+		return -1;
+	/* drain the per-cpu charge stocks first (see charge_fail_falls_back) */
+	snprintf(buf, sizeof(buf), "%lld", cg_read(&e->cg, "memory.current") - (long long)ps);
+	cg_write(&e->cg, "memory.high", buf);
+	if (cg_write(&e->cg, "memory.high", "max"))
+		return -1;
+	snprintf(buf, sizeof(buf), "%lld", cg_read(&e->cg, "memory.current") + room);
+	return cg_write(&e->cg, "memory.max", buf);
+}
+
+static int unlimit_charges(struct env *e)
+{
+	return cg_write(&e->cg, "memory.max", "max") ||
+	       cg_write(&e->cg, "memory.swap.max", "max");
+}
+
+TEST_F_TIMEOUT(giveup, charge_fail_order0, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, idx = 9, widx[NWAITERS] = { 9, 9, 9 };
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1;
+	struct owner o;
+	long long waits;
+	int i;
+
+	ASSERT_EQ(0, order0_out(self, n, 63));
+	e->allow_oom = true;
+	env_quiet_console(e);
+	ASSERT_EQ(0, limit_charges(e, 0));
+	vm_snap(&v0);
+	waits = race_giveup(self, &o, idx, false, w, widx);
+	vm_snap(&v1);
+	vm_print("owner's charge fails", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	ASSERT_EQ(0, unlimit_charges(e));
+	EXPECT_WAITED(waits);
+	/* read() gets ENOMEM, for the owner and for each waiter in turn */
+	EXPECT_TRUE(o.gen == R_ERR && msg_says(o.msg, ENOMEM))
+		TH_LOG("owner: gen %d, %s", o.gen, o.msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_TRUE(w[i].gen == R_ERR && msg_says(w[i].msg, ENOMEM))
+			TH_LOG("waiter %d: gen %d, %s", i, w[i].gen, w[i].msg);
+	}
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));
+	/* nothing changed: the entry is back, and reads in once allowed */
+	EXPECT_EQ(0, tf_resident(t, 0, n, NULL));
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the limit"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(giveup, charge_fail_large, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t widx[NWAITERS];
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1;
+	struct owner o;
+	long long waits;
+	int i;
+
+	LARGE_OUT(64);
+	for (i = 0; i < NWAITERS; i++)
+		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	/* room for a quarter of the large folio: its order 0 pages fit */
+	ASSERT_EQ(0, limit_charges(e, (long long)(self->op / 4) * (long long)ps));
+	vm_snap(&v0);
+	waits = race_giveup(self, &o, 0, false, w, widx);
+	vm_snap(&v1);
+	vm_print("owner's large charge fails", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(waits);
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD));
+	EXPECT_EQ(NWAITERS + 1, vm_d(&v0, &v1, V_BYPASS));
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
+	}
+	ASSERT_EQ(0, unlimit_charges(e));
+	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the limit"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(giveup, split_fails_large, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t widx[NWAITERS];
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1;
+	struct owner o;
+	long long waits;
+	int i;
+
+	LARGE_OUT(65);
+	for (i = 0; i < NWAITERS; i++)
+		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	ARM(fault_bio_arm(e, e->sd.path, 1));
+	ARM(fault_slab_arm(e, "radix_tree_node", 1));
+	vm_snap(&v0);
+	waits = race_giveup(self, &o, 0, true, w, widx);
+	vm_snap(&v1);
+	vm_print("large read fails, no memory to split the marker", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(waits);
+	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
+	EXPECT_EQ(0, fault_slab_left()) TH_LOG("the injected split failure was not used");
+	/*
+	 * The entry went back whole: either a waiter claimed it again and
+	 * swapped it in whole, or the owner's own split came first.
+	 */
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_BYPASS_PMD) + vm_d(&v0, &v1, V_LARGE_FALLBACK))
+		TH_LOG("PMD swapins %lld, large entries split %lld",
+		       vm_d(&v0, &v1, V_BYPASS_PMD), vm_d(&v0, &v1, V_LARGE_FALLBACK));
+	diag("after the failed split the entry was %s",
+	     vm_d(&v0, &v1, V_BYPASS_PMD) ? "swapped in whole by a waiter" : "split by its owner");
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the failed split"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/* a fault on a neighbour through the swap cache path, with readahead */
+struct neighbour {
+	struct tfile *t;
+	size_t idx;
+	int gen;
+	char msg[400];
+	pthread_t tid;
+};
+
+static void *neighbour_fn(void *arg)
+{
+	struct neighbour *nb = arg;
+	struct rbuf rb;
+
+	nb->gen = R_ERR;
+	if (rbuf_init(&rb))
+		return NULL;
+	nb->gen = read_page(nb->t, nb->t->fd, NULL, nb->idx, M_PREAD, &rb,
+			    nb->msg, sizeof(nb->msg));
+	rbuf_free(&rb);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(giveup, pin_refused, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, idx = 4, widx[NWAITERS] = { 4, 4, 4 };
+	struct reader w[NWAITERS];
+	struct neighbour nb[2] = { { .idx = 3 }, { .idx = 5 } };
+	struct vmsnap v0, v1, s;
+	char cluster[16] = "";
+	struct owner o;
+	long long base;
+	int i;
+
+	ASSERT_EQ(0, order0_out(self, n, 66));
+	/* swap readahead of 8 slots (the default): restored in teardown */
+	read_str("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
+	if (atoi(cluster) < 3)
+		ASSERT_OK(env_set_knob(e, "/proc/sys/vm/page-cluster", "3"));
+	nb[0].t = nb[1].t = t;
+	vm_snap(&v0);
+	base = v0.v[V_WAIT];
+	memset(&o, 0, sizeof(o));
+	o.t = t;
+	o.idx = idx;
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
+	sleep_us(self->delay / 4);
+	for (i = 0; i < NWAITERS; i++)
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
+	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
+	/*
+	 * While the owner still holds its claim unpinned: swap cache path
+	 * swapins of the pages on either side read their readahead windows,
+	 * one of which holds our slot (the file's slots are consecutive).
+	 */
+	ASSERT_OK(set_mode("swapcache"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_create(&nb[i].tid, NULL, neighbour_fn, &nb[i]));
+		pthread_join(nb[i].tid, NULL);
+	}
+	ASSERT_OK(set_mode("bypass"));
+	vm_snap(&s);
+	pthread_join(o.tid, NULL);
+	for (i = 0; i < NWAITERS; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("readahead takes the claimed slot before the pin", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(s.v[V_WAIT] - base);
+	/* the owner met the readahead folio: it took the swap cache path */
+	EXPECT_GE(vm_d(&v0, &v1, V_FALLBACK), 1);
+	EXPECT_EQ(t->gen[idx], o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(t->gen[nb[i].idx], nb[i].gen)
+			TH_LOG("neighbour %zu: %s", nb[i].idx, nb[i].msg);
+	}
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("waiter %d: %s", i, w[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the refused pin"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+TEST_HARNESS_MAIN
