@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,4 +174,85 @@ long long zram_orig_bytes(const struct swapdev *sd)
 	if (read_str(path, buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 10);
+}
+
+#define ZRAM_CONTROL "/sys/class/zram-control"
+
+/* the first page of a swap area, as mkswap(8) writes it (version 1, no bad pages) */
+static int write_swap_header(const char *path, long long bytes)
+{
+	unsigned int *words;
+	char *page;
+	ssize_t n;
+	int fd;
+
+	page = calloc(1, ps);
+	if (!page)
+		return -ENOMEM;
+	words = (unsigned int *)(page + 1024);
+	words[0] = 1;				/* version */
+	words[1] = bytes / ps - 1;		/* last_page */
+	memcpy(page + ps - 10, "SWAPSPACE2", 10);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(page);
+		return -errno;
+	}
+	n = pwrite(fd, page, ps, 0);
+	fsync(fd);
+	close(fd);
+	free(page);
+	return n == (ssize_t)ps ? 0 : -EIO;
+}
+
+int zram_swap_add(struct swapdev *sd, long long bytes, int prio)
+{
+	char buf[64], path[128];
+	int id, i, r;
+
+	if (read_str(ZRAM_CONTROL "/hot_add", buf, sizeof(buf)))
+		return -ENOENT;
+	id = atoi(buf);
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
+	snprintf(buf, sizeof(buf), "%lld", bytes);
+	r = write_str(path, buf);
+	if (r)
+		return r;
+	snprintf(sd->path, sizeof(sd->path), "/dev/zram%d", id);
+	sd->prio = prio;
+	for (i = 0; i < 100 && !path_exists(sd->path); i++)
+		usleep(10000);	/* devtmpfs makes the node */
+	r = write_swap_header(sd->path, bytes);
+	return r ? r : do_swapon(sd);
+}
+
+int zram_swap_remove(struct swapdev *sd)
+{
+	const char *num = strstr(sd->path, "zram");
+	int r = 0;
+
+	if (!num)
+		return -EINVAL;
+	if (swap_active(sd->path))
+		r = do_swapoff(sd, 120);
+	if (!r)
+		r = write_str(ZRAM_CONTROL "/hot_remove", num + 4);
+	return r;
+}
+
+long long swapdev_used_kb(const struct swapdev *sd)
+{
+	char line[512], p[256], type[32];
+	long long size, used, res = -1;
+	int prio;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %31s %lld %lld %d", p, type, &size,
+			   &used, &prio) == 5 && !strcmp(p, sd->path))
+			res = used;
+	fclose(f);
+	return res;
 }

@@ -24,5 +24,14 @@ int do_swapoff(const struct swapdev *sd, int timeout_s);	/* 0/-errno */
 /* swapoff + swapon: empties the per-cpu swap slot caches */
 int swap_drain(const struct swapdev *sd, int timeout_s);
 long long zram_orig_bytes(const struct swapdev *sd);	/* -1 n/a */
+/*
+ * A second swap device: a new zram device (zram-control hot_add) of @bytes, with a
+ * swap header written on it, swapped on at @prio.  -ENOENT without zram-control.
+ */
+int zram_swap_add(struct swapdev *sd, long long bytes, int prio);
+/* swapoff (bounded) and hot_remove of a device made by zram_swap_add() */
+int zram_swap_remove(struct swapdev *sd);
+/* Used (kB) of one swap device in /proc/swaps, -1 if it is not active */
+long long swapdev_used_kb(const struct swapdev *sd);
 
 #endif
