@@ -39,8 +39,11 @@
  *             swap-level party held that slot (marker.pml's P6B)
  *
  * Broken variants: WAIT_OWN_INDEX, WAKE_OWN_INDEX, PART_REMOVES, FREE_ONE.
- * Fix of the P7 finding: TRUNC_FIX.  NO_F0: no fault at b (then truncation
- * across a large swap entry never ends, unless TRUNC_FIX).  CHARGE_AFTER_PIN:
+ * Fixes of the P7 finding: TRUNC_FIX (the first: read the entry in at its
+ * base), TRUNC_SPLIT (patch 0001 and 0007 now: split a crossing swap entry,
+ * wait on a crossing marker).  NO_F0: no fault at b (then truncation across a
+ * large swap entry never ends, unless fixed).  UNCLAIM_SPLIT: a large owner
+ * that gives up stores order-0 entries.  CHARGE_AFTER_PIN:
  * the charge comes after the pin, as patch 0006 has it (P6B finding);
  * CLEAR_FIRST: its failure path drops the pins before the unclaim.  WITNESS=n.
  */
@@ -325,6 +328,18 @@ inline swapin_bypass0(me, i, s)
 	fi
 }
 
+/*
+ * UNCLAIM_SPLIT (patch 0007 as it is now): a large owner that gives up stores
+ * the order-0 entries E0, E0+1 in place of its marker under the same lock, or,
+ * when the xarray nodes for the split cannot be had, E0 of order 1 as before.
+ * Without it, always E0 of order 1 (the first version).
+ */
+#ifdef UNCLAIM_SPLIT
+#define UNCLAIM_AS_ORDER0	if :: large = 0; mv[1] = E0 + 1 :: skip fi
+#else
+#define UNCLAIM_AS_ORDER0	skip
+#endif
+
 /* shmem_split_large_entry(inode, i, E0): under the xa lock, split the
  * large entry if mapping[i] is still E0; order 0 E0 (index 0 after a
  * split) is no error; anything else -EEXIST.  xas_split_alloc() runs before,
@@ -420,6 +435,7 @@ inline swapin_bypass_large(me, i)
 					:: mk[0] == MARK && mv[0] == E0 && large ->
 						mk[0] = SWP; mk[1] = SWP;
 						mo[0] = NONE; mo[1] = NONE;
+						UNCLAIM_AS_ORDER0;
 						r = OK
 					:: else -> r = FAIL
 					fi
@@ -456,6 +472,7 @@ inline swapin_bypass_large(me, i)
 						W(4, inq[0] || inq[1] || inq[2]);
 						mk[0] = SWP; mk[1] = SWP;
 						mo[0] = NONE; mo[1] = NONE;
+						UNCLAIM_AS_ORDER0;
 						r = OK
 					:: else -> r = FAIL
 					fi
@@ -854,7 +871,7 @@ proctype punch()
 		:: !pt -> break
 		:: pt ->
 			atomic {
-				k = mk[1]; lg = large;
+				k = mk[1]; lg = large; v = mv[1];
 				if
 				:: k != EMPTY && !lg -> remove0(1)
 				:: else -> skip
@@ -867,6 +884,20 @@ proctype punch()
 				/* truncate_inode_partial_folio() again; a split
 				 * restarts the loop, a failed one loops too */
 				partial_large(1)
+#ifdef TRUNC_SPLIT
+			:: lg && k == SWP ->
+				/* patch 0001: shmem_truncate_split_entry() splits
+				 * the entry crossing start, then the loop starts
+				 * over (a failed split changes nothing and is
+				 * retried: not modelled) */
+				W(15, true);
+				split_entry(1)
+			:: lg && k == MARK ->
+				/* patch 0007: a large marker is waited on */
+				W(14, true);
+				/* v: the marker find_get_entries() returned */
+				marker_wait(PUNCHER, 1, v, 0)
+#else
 			:: lg && (k == SWP || k == MARK) ->
 				/* shmem_free_swap() returns 0: the base is
 				 * below start, so the entry is skipped, and the
@@ -877,6 +908,7 @@ proctype punch()
 				W(14, k == MARK);
 				W(15, k == SWP);
 				!(large && (mk[1] == SWP || mk[1] == MARK))
+#endif
 			fi;
 			pt = 1
 		od
