@@ -16,7 +16,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
 .PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
-	check-series checkpatch clean distclean series check-older deb check-fix
+	check-series checkpatch clean distclean series check-older deb check-fix coverage
 
 help:
 	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
@@ -35,6 +35,7 @@ help:
 	@echo "                 the export (make series) git-am's onto 6.12.117, each commit builds, = build/linux"
 	@echo "make check-fix   the first patch (truncation fix) alone on 6.12.117: its selftest fails on"
 	@echo "                 stock 6.12.117 (the ftruncate() never returns) and passes with it"
+	@echo "make coverage    the suite on a gcov kernel: every line the series adds that never ran, and the %"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
 	@echo "make series [SERIES_OUT=dir]   git-am-able export + cover letter (build/series/out)"
 	@echo "make check-older the export on Debian's older 6.12.y sources (build/older/*.deb)"
@@ -108,6 +109,9 @@ deb: tree
 
 check-fix: deps
 	@$(TOP)/scripts/check-fix.sh
+
+coverage: tree
+	@$(TOP)/scripts/coverage.sh
 
 checkpatch: tree
 	@# --no-tree: no git history here to look the Fixes: commits up in (UNKNOWN_COMMIT_ID)

@@ -3,7 +3,8 @@
 #
 #   scripts/kernel.sh FLAVOUR [stock]
 #
-# FLAVOUR is test or bench: configs/base.config + configs/FLAVOUR.config over tinyconfig.
+# FLAVOUR is test or bench: configs/base.config + configs/FLAVOUR.config over tinyconfig;
+# coverage: the test config plus configs/coverage.config (gcov).
 # "stock" builds the pristine 6.12.117 tree (no series) with the same config, for comparisons;
 # "negative" builds NEG_TREE (build/neg/linux, make negative) in build/neg/obj-FLAVOUR;
 # "fix" builds build/linux-fix (pristine + the series' first patch alone, make check-fix).
@@ -48,10 +49,15 @@ export KBUILD_BUILD_TIMESTAMP='2026-01-01'
 export KBUILD_BUILD_USER=shmbp KBUILD_BUILD_HOST=rig
 mkdir -p "$obj"
 jobs=${JOBS:-$(nproc)}
-kmake() { make -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$jobs" "$@"; }
+# KMAKE_EXTRA: more make variables (make coverage: GCOV_PROFILE_<object>=y)
+# shellcheck disable=SC2086
+kmake() { make -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$jobs" ${KMAKE_EXTRA:-} "$@"; }
 
 # Config: regenerate when the fragments changed.
 frags=("$TOP/configs/base.config" "$TOP/configs/$flavour.config")
+# the coverage kernel is the test kernel with gcov (make coverage)
+[ "$flavour" = coverage ] && frags=("$TOP/configs/base.config" "$TOP/configs/test.config" \
+	"$TOP/configs/coverage.config")
 cstamp=$(hash_files "${frags[@]}")
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.shmbp-config" 2>/dev/null)" != "$cstamp" ]; then
 	note "configuring $obj (tinyconfig + ${frags[*]##*/})"
