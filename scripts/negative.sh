@@ -36,9 +36,15 @@ fi
 
 # The variant tree: a copy of build/linux. Files a variant changes are put back with
 # patch -R afterwards, which gives them a new mtime, so the next build recompiles them.
+# The copy compares contents (--checksum) and does not carry build/linux's mtimes over
+# (no -t): rsync -a would give a file the previous run left changed (or put back) the
+# older mtime of build/linux, older than the object built from the variant, and make
+# would keep that object, so the next kernels silently carried the earlier variant.
+nsync() {
+	rsync -rlpD --checksum --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+}
 note "syncing $ntree from build/linux"
-rsync -a --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/ ||
-	die "cannot copy build/linux to $ntree"
+nsync || die "cannot copy build/linux to $ntree"
 
 make -s -C "$TOP/selftests" KTREE="$src" >/dev/null || die "selftests do not build"
 
@@ -53,7 +59,7 @@ for v in $variants; do
 		echo "FAIL: negative variant $v does not apply to the series:" >&2
 		grep -E 'Hunk|FAILED|patching file|malformed' "$out/$short.patch.log" | sed 's/^/  /' >&2
 		(cd "$ntree" && patch -p1 -R --batch --silent < "$negdir/$v") >/dev/null 2>&1
-		rsync -a --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+		nsync
 		printf '%-34s DOES NOT APPLY\n' "$short" >> "$summary"
 		uncaught=$((uncaught + 1))
 		continue
