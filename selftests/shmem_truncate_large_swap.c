@@ -42,6 +42,12 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define NODE_FAILSLAB	"/sys/kernel/slab/radix_tree_node/failslab"
 #define SPLIT_FAILURES	"8"
+/*
+ * Order-0 swap slots are freed through per-CPU caches of up to 64 slots
+ * (mm/swap_slots.c), which /proc/swaps counts as used until they are flushed:
+ * swap usage is compared within that much.
+ */
+#define SLOT_CACHE_PAGES	64
 
 static size_t ps;
 
@@ -366,6 +372,7 @@ static void check_truncate(struct __test_metadata *_metadata,
 {
 	size_t keep = (size + ps - 1) / ps, n = HPAGE / ps, i, j;
 	struct failslab_saved fs = { 0 };
+	long slack_kb = SLOT_CACHE_PAGES * sysconf(_SC_NPROCESSORS_CONF) * (ps >> 10);
 	long swapped, freed, took_ms = 0;
 	const char *why = NULL;
 	unsigned char *buf;
@@ -418,9 +425,14 @@ static void check_truncate(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	freed = swapped - swap_used_kb();
 	if (size % ps == 0) {
-		EXPECT_EQ((long)((n - keep) * ps >> 10), freed);
+		EXPECT_GE(freed, (long)((n - keep) * ps >> 10) - slack_kb)
+			TH_LOG("%ld kB of swap freed, expected %ld", freed,
+			       (long)((n - keep) * ps >> 10));
+		EXPECT_LE(freed, (long)((n - keep) * ps >> 10) + slack_kb)
+			TH_LOG("%ld kB of swap freed, expected %ld: pages read back?", freed,
+			       (long)((n - keep) * ps >> 10));
 	} else {
-		EXPECT_LE((long)((n - keep + 1) * ps >> 10), freed);
+		EXPECT_GE(freed, (long)((n - keep + 1) * ps >> 10) - slack_kb);
 	}
 	EXPECT_EQ((long long)keep * (long long)(ps / 512), (long long)st.st_blocks);
 
@@ -449,7 +461,9 @@ static void check_truncate(struct __test_metadata *_metadata,
 	close(self->fd);
 	self->fd = -1;
 	ASSERT_EQ(0, unlink(self->path));
-	EXPECT_EQ(self->swap0, swap_used_kb());
+	EXPECT_LE(swap_used_kb(), self->swap0 + slack_kb)
+		TH_LOG("swap in use %ld kB above the baseline after unlink",
+		       swap_used_kb() - self->swap0);
 	EXPECT_EQ(self->shmem0, meminfo_kb("Shmem"));
 }
 
