@@ -44,6 +44,7 @@ nsync() {
 	rsync -rlpD --checksum --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
 }
 note "syncing $ntree from build/linux"
+mkdir -p "$ntree"
 nsync || die "cannot copy build/linux to $ntree"
 
 make -s -C "$TOP/selftests" KTREE="$src" >/dev/null || die "selftests do not build"
