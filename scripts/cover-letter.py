@@ -205,22 +205,28 @@ def blurb(bench, design, base_name):
         "fallback,marker_wait,handoff}."))
     b.append("")
     b.append(para(
-        "The counters come first, then the marker encoding, the wait queues and the mode "
+        "Patch 1 is a fix for 6.12.y as it is, and can be taken alone: truncating a tmpfs "
+        "file to a page boundary inside a large swap entry never returns (shmem_undo_range() "
+        "skips the crossing entry and starts over for ever, holding i_rwsem); it splits the "
+        "entry instead, reading nothing. Of the bypass, "
+        "the counters come first, then the marker encoding, the wait queues and the mode "
         "switch (mm/shmem/swapin.[ch]), then what every shmem site that can meet a marker "
         "does with it, and only then the bypass that creates markers; the shortlog below "
         "lists every patch. The protocol was model-checked with spin (slot freed once, no install "
         "after marker loss, one reader per slot, no lost wake-up, no deadlock)."))
     b.append("")
     b.append(para(
-        "Patch 6 swaps a large swap entry (an mTHP of an anonymous shared mapping, a PMD "
+        "Patch 7 swaps a large swap entry (an mTHP of an anonymous shared mapping, a PMD "
         "folio of a huge= tmpfs or memfd) in whole, as one folio of the entry's order, under "
         "one marker of that order: whoever meets it at any index inside waits on its first "
         "index. Whether the large attempt can be made (no userfaultfd, zswap never enabled, "
         "no slot in the swap cache, every count the shmem count, the folio and its charge "
         "obtained) is decided before the claim; otherwise the entry is split and swapped in "
         "page by page as before, so a cached slot inside the entry never makes the swapin "
-        "retry. Patch 7 fixes a truncation to a point inside a large swap entry that never "
-        "ends in 6.12. Patch 8, independent of the marker, lets a fault on a swapped-out "
+        "retry. A large owner that fails after its claim replaces its marker by the order-0 "
+        "entries of its slots under the same lock, before it wakes anyone, so nobody tries "
+        "the large swapin again; a truncation that meets a large marker across its new size "
+        "waits on it. Patch 8, independent of the marker, lets a fault on a swapped-out "
         "page skip fault-around when no neighbour can be mapped."))
     b.append("")
     b.append("Numbers")
