@@ -13,10 +13,11 @@
  *    open by debug_claim_delay_us) while a waiter sleeps on each; all
  *    return their data; both devices' slots are freed.
  *  - swapoff_other_type: while an owner on one device holds its marker,
- *    the other device (with nothing of ours left on it) is swapped off: the
- *    swapoff must not wait for that marker, which is not on its device
- *    (both directions).  A swapoff that collected the other type's markers
- *    would sleep about the claim delay.
+ *    the other device (holding a few pages of the other file, so that
+ *    swapoff scans the shmem mappings at all) is swapped off: the swapoff
+ *    must not wait for that marker, which is not on its device (both
+ *    directions).  A swapoff that collected the other type's markers would
+ *    sleep about the claim delay.
  *
  * See docs/testing.md.
  */
@@ -31,6 +32,7 @@
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
 #define NPAGES		32
 #define ZRAM1_BYTES	(32LL << 20)
+#define KEEP		4	/* pages left on the device swapped off */
 
 FIXTURE(twodev) {
 	struct env e;
@@ -180,8 +182,10 @@ static void *swapoff_fn(void *arg)
 
 /*
  * While an owner reads page @idx of @t (on one device) with its claim held
- * open, swap off @off (the other device, empty of our pages); returns how
- * long the swapoff took, or -1.
+ * open, swap off @off (the other device, which holds a few pages of the other
+ * file, so that swapoff does scan the shmem mappings); returns how long the
+ * swapoff took, or -1.  The swapoff's own swapins take the swap cache path
+ * (mode switched for it): the claim delay would hold each of them too.
  */
 static long long swapoff_during_claim(struct __test_metadata *_metadata,
 				      FIXTURE_DATA(twodev) *self,
@@ -200,9 +204,10 @@ static long long swapoff_during_claim(struct __test_metadata *_metadata,
 	if (reader_start(&w, t, idx, M_PREAD))
 		return -1;
 	vm_wait_above(V_WAIT, v0.v[V_WAIT], 5000000);
-	if (pthread_create(&s.tid, NULL, swapoff_fn, &s))
+	if (set_mode("swapcache") || pthread_create(&s.tid, NULL, swapoff_fn, &s))
 		return -1;
 	pthread_join(s.tid, NULL);
+	set_mode("bypass");
 	pthread_join(o.tid, NULL);
 	pthread_join(w.tid, NULL);
 	vm_snap(&v1);
@@ -221,8 +226,8 @@ TEST_F_TIMEOUT(twodev, swapoff_other_type, 300)
 	long long took;
 
 	TWO_FILES_OUT(73, 74);
-	/* the second device emptied of our pages (b read in), a claim on the first */
-	ASSERT_EQ(0, tf_verify(&self->b, 0, NPAGES, VIA_PREAD, "file b in"));
+	/* b read in but its first KEEP pages, a claim on the first device */
+	ASSERT_EQ(0, tf_verify(&self->b, KEEP, NPAGES - KEEP, VIA_PREAD, "file b in"));
 	took = swapoff_during_claim(_metadata, self, &self->a, 5, &self->sd1);
 	diag("swapoff of %s took %lld us while a claim on %s was held %ld us",
 	     self->sd1.path, took, e->sd.path, self->delay);
@@ -231,9 +236,9 @@ TEST_F_TIMEOUT(twodev, swapoff_other_type, 300)
 		TH_LOG("swapoff of %s waited for a marker of %s", self->sd1.path, e->sd.path);
 	ASSERT_EQ(0, do_swapon(&self->sd1));
 
-	/* and the other way round: b out again (to the second device), a in */
+	/* and the other way round: b out again (to the second device), a in but KEEP pages */
 	ASSERT_EQ(0, force_out(&self->b, 0, NPAGES, &e->cg));
-	ASSERT_EQ(0, tf_verify(&self->a, 0, NPAGES, VIA_PREAD, "file a in"));
+	ASSERT_EQ(0, tf_verify(&self->a, KEEP, NPAGES - KEEP, VIA_PREAD, "file a in"));
 	took = swapoff_during_claim(_metadata, self, &self->b, 5, &e->sd);
 	diag("swapoff of %s took %lld us while a claim on %s was held %ld us",
 	     e->sd.path, took, self->sd1.path, self->delay);
