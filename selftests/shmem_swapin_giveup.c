@@ -175,6 +175,29 @@ static int order0_out(FIXTURE_DATA(giveup) *self, size_t n, unsigned int id)
 		TH_LOG("only %lld of %d readers slept on the marker: the race did not overlap",\
 		       (long long)(waits), NWAITERS)
 
+/* the waiters' pages: spread over the large entry the owner faults at 0 */
+static void spread_waiters(size_t *widx, size_t op)
+{
+	int i;
+
+	for (i = 0; i < NWAITERS; i++)
+		widx[i] = (i + 1) * op / (NWAITERS + 1);
+}
+
+/* owner and waiters all read the data of their page */
+static void expect_race_data(struct __test_metadata *_metadata, struct tfile *t,
+			     const struct owner *o, const struct reader *w,
+			     const size_t *widx)
+{
+	int i;
+
+	EXPECT_EQ(t->gen[o->idx], o->gen) TH_LOG("owner: %s", o->msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 
 TEST_F_TIMEOUT(giveup, read_error_order0, 300)
@@ -223,11 +246,9 @@ TEST_F_TIMEOUT(giveup, read_error_large, 300)
 	struct vmsnap v0, v1;
 	struct owner o;
 	long long waits;
-	int i;
 
 	LARGE_OUT(62);
-	for (i = 0; i < NWAITERS; i++)
-		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	spread_waiters(widx, self->op);
 	ARM(fault_bio_arm(e, e->sd.path, 1));
 	vm_snap(&v0);
 	waits = race_giveup(self, &o, 0, true, w, widx);
@@ -239,11 +260,7 @@ TEST_F_TIMEOUT(giveup, read_error_large, 300)
 	/* the marker became order 0 entries: nobody tried large again */
 	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
 	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD));
-	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
-	for (i = 0; i < NWAITERS; i++) {
-		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
-			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
-	}
+	expect_race_data(_metadata, t, &o, w, widx);
 	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the failed large read"));
 	tf_close(t);
 	CHECK_BACK(e);
@@ -317,11 +334,9 @@ TEST_F_TIMEOUT(giveup, charge_fail_large, 300)
 	struct vmsnap v0, v1;
 	struct owner o;
 	long long waits;
-	int i;
 
 	LARGE_OUT(64);
-	for (i = 0; i < NWAITERS; i++)
-		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	spread_waiters(widx, self->op);
 	/* room for a quarter of the large folio: its order 0 pages fit */
 	ASSERT_EQ(0, limit_charges(e, (long long)(self->op / 4) * (long long)ps));
 	vm_snap(&v0);
@@ -333,11 +348,7 @@ TEST_F_TIMEOUT(giveup, charge_fail_large, 300)
 	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
 	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD));
 	EXPECT_EQ(NWAITERS + 1, vm_d(&v0, &v1, V_BYPASS));
-	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
-	for (i = 0; i < NWAITERS; i++) {
-		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
-			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
-	}
+	expect_race_data(_metadata, t, &o, w, widx);
 	ASSERT_EQ(0, unlimit_charges(e));
 	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the limit"));
 	tf_close(t);
@@ -353,11 +364,9 @@ TEST_F_TIMEOUT(giveup, split_fails_large, 300)
 	struct vmsnap v0, v1;
 	struct owner o;
 	long long waits;
-	int i;
 
 	LARGE_OUT(65);
-	for (i = 0; i < NWAITERS; i++)
-		widx[i] = (i + 1) * self->op / (NWAITERS + 1);
+	spread_waiters(widx, self->op);
 	ARM(fault_bio_arm(e, e->sd.path, 1));
 	ARM(fault_slab_arm(e, "radix_tree_node", 1));
 	vm_snap(&v0);
@@ -377,11 +386,7 @@ TEST_F_TIMEOUT(giveup, split_fails_large, 300)
 		       vm_d(&v0, &v1, V_BYPASS_PMD), vm_d(&v0, &v1, V_LARGE_FALLBACK));
 	diag("after the failed split the entry was %s",
 	     vm_d(&v0, &v1, V_BYPASS_PMD) ? "swapped in whole by a waiter" : "split by its owner");
-	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
-	for (i = 0; i < NWAITERS; i++) {
-		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
-			TH_LOG("waiter %d at %zu: %s", i, widx[i], w[i].msg);
-	}
+	expect_race_data(_metadata, t, &o, w, widx);
 	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the failed split"));
 	tf_close(t);
 	CHECK_BACK(e);
