@@ -112,18 +112,21 @@ static bool msg_says(const char *msg, int err)
 /*
  * Start the owner on @oidx, then NWAITERS readers on @widx[] once it holds
  * its claim; wait until they all sleep on the marker.  Returns how many
- * marker waits were seen.
+ * marker waits were seen; @v0 and @v1 are the counters before and after, printed
+ * under @what.
  */
 static long long race_giveup(FIXTURE_DATA(giveup) *self, struct owner *o,
 			     size_t oidx, bool inject, struct reader *w,
-			     const size_t *widx)
+			     const size_t *widx, const char *what,
+			     struct vmsnap *v0, struct vmsnap *v1)
 {
 	struct vmsnap s;
 	long long base;
 	int i;
 
-	vm_snap(&s);
-	base = s.v[V_WAIT];
+	vm_snap(v0);
+	*v1 = *v0;		/* as it is, should the race fail to start */
+	base = v0->v[V_WAIT];
 	memset(o, 0, sizeof(*o));
 	o->t = &self->t;
 	o->idx = oidx;
@@ -139,6 +142,8 @@ static long long race_giveup(FIXTURE_DATA(giveup) *self, struct owner *o,
 	pthread_join(o->tid, NULL);
 	for (i = 0; i < NWAITERS; i++)
 		pthread_join(w[i].tid, NULL);
+	vm_snap(v1);
+	vm_print(what, v0, v1);
 	return s.v[V_WAIT] - base;
 }
 
@@ -213,10 +218,8 @@ TEST_F_TIMEOUT(giveup, read_error_order0, 300)
 
 	ASSERT_EQ(0, order0_out(self, n, 61));
 	ARM(fault_bio_arm(e, e->sd.path, 1));
-	vm_snap(&v0);
-	waits = race_giveup(self, &o, idx, true, w, widx);
-	vm_snap(&v1);
-	vm_print("owner's read fails", &v0, &v1);
+	waits = race_giveup(self, &o, idx, true, w, widx,
+			    "owner's read fails", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
 	EXPECT_WAITED(waits);
 	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
@@ -250,10 +253,8 @@ TEST_F_TIMEOUT(giveup, read_error_large, 300)
 	LARGE_OUT(62);
 	spread_waiters(widx, self->op);
 	ARM(fault_bio_arm(e, e->sd.path, 1));
-	vm_snap(&v0);
-	waits = race_giveup(self, &o, 0, true, w, widx);
-	vm_snap(&v1);
-	vm_print("owner's large read fails once", &v0, &v1);
+	waits = race_giveup(self, &o, 0, true, w, widx,
+			    "owner's large read fails once", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
 	EXPECT_WAITED(waits);
 	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
@@ -303,10 +304,8 @@ TEST_F_TIMEOUT(giveup, charge_fail_order0, 300)
 	e->allow_oom = true;
 	env_quiet_console(e);
 	ASSERT_EQ(0, limit_charges(e, 0));
-	vm_snap(&v0);
-	waits = race_giveup(self, &o, idx, false, w, widx);
-	vm_snap(&v1);
-	vm_print("owner's charge fails", &v0, &v1);
+	waits = race_giveup(self, &o, idx, false, w, widx,
+			    "owner's charge fails", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
 	ASSERT_EQ(0, unlimit_charges(e));
 	EXPECT_WAITED(waits);
@@ -339,10 +338,8 @@ TEST_F_TIMEOUT(giveup, charge_fail_large, 300)
 	spread_waiters(widx, self->op);
 	/* room for a quarter of the large folio: its order 0 pages fit */
 	ASSERT_EQ(0, limit_charges(e, (long long)(self->op / 4) * (long long)ps));
-	vm_snap(&v0);
-	waits = race_giveup(self, &o, 0, false, w, widx);
-	vm_snap(&v1);
-	vm_print("owner's large charge fails", &v0, &v1);
+	waits = race_giveup(self, &o, 0, false, w, widx,
+			    "owner's large charge fails", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
 	EXPECT_WAITED(waits);
 	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
@@ -369,10 +366,8 @@ TEST_F_TIMEOUT(giveup, split_fails_large, 300)
 	spread_waiters(widx, self->op);
 	ARM(fault_bio_arm(e, e->sd.path, 1));
 	ARM(fault_slab_arm(e, "radix_tree_node", 1));
-	vm_snap(&v0);
-	waits = race_giveup(self, &o, 0, true, w, widx);
-	vm_snap(&v1);
-	vm_print("large read fails, no memory to split the marker", &v0, &v1);
+	waits = race_giveup(self, &o, 0, true, w, widx,
+			    "large read fails, no memory to split the marker", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
 	EXPECT_WAITED(waits);
 	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
