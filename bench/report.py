@@ -120,7 +120,12 @@ def summarise(data):
                 e["owner_us"] = stats([x for r in rs for x in r.get("owner_us", [])])
                 e["watchdog_s"] = rs[0].get("watchdog_s")
                 e["rt_runtime_us"] = rs[0].get("rt_runtime_us")
-            if t.startswith("contend"):
+            if t.startswith("limit"):
+                e["entry_s"] = stats([x for r in rs for x in r.get("entry_s", [])])
+                e["entries"] = sum(len(r.get("entry_s", [])) for r in rs)
+                e["limit_max_events"] = sum(r.get("limit_max_events", 0) for r in rs)
+                e["limit_desc"] = "%d threads, headroom %d KiB" % (rs[0]["threads"], rs[0]["headroom_kb"])
+            if t.startswith("contend") or t.startswith("limit"):
                 lat = sorted(x for r in rs for x in r.get("lat_all_us", []))
                 e["lat_us"] = {"p50": lat[len(lat) // 2], "p99": lat[len(lat) * 99 // 100],
                                "p999": lat[len(lat) * 999 // 1000],
@@ -212,6 +217,7 @@ def markdown(label, data, s, fs):
     out.extend(multi_table(s))
     out.extend(loop_table(s))
     out.extend(inversion_table(s))
+    out.extend(limit_table(s))
     if fs:
         out.append("fio over tmpfs, file in a memory cgroup limited to half its size (4 KiB, "
                    "medians over rounds):\n")
@@ -340,6 +346,46 @@ def loop_table(s):
             "large swapins per run | large fallbacks per run | swap cache swapins per run | "
             "poll retries per run |",
             "|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
+
+
+def limit_table(s):
+    rows = []
+    desc = ""
+    for t in ("limit-2m", "limit-2m-hugepage"):
+        for m in MODES:
+            e = s.get(t, {}).get(m)
+            if not e:
+                continue
+            if "seconds" not in e:
+                rows.append("| %s | %s | hang (run timed out) | - | - | - | - | - | - | - | - | %d | - |"
+                            % (t, m, e["hangs"]))
+                continue
+            desc = e["limit_desc"]
+            c = e["counters"]
+            n = max(e["entries"], 1)
+            rows.append("| %s | %s | %s | %s | %s | %s | %.1f | %.2f | %.2f | %.1f | %.1f | %d | %d |" % (
+                t, m, fmt(e["entry_s"]["median"]), fmt(e["entry_s"]["max"]),
+                fmt(e["lat_us"]["p99"] / 1000.0), fmt(e["lat_us"]["max"] / 1000.0),
+                e["limit_max_events"] / n,
+                c.get("shmem_swapin_bypass_pmd", 0) / n,
+                c.get("shmem_swapin_large_fallback", 0) / n,
+                (c.get("shmem_swapin_bypass", 0) + c.get("shmem_swapin_swapcache", 0)) / n,
+                (c.get("shmem_swapin_marker_wait", 0) + c.get("shmem_swapin_poll_retry", 0)) / n,
+                e["hangs"], e["bad_pages"]))
+    if not rows:
+        return []
+    return ["Many threads on one large entry near memory.max (`limit-2m*`: %s; the memory cgroup "
+            "limited to its usage plus the headroom, no swap, so a 2M charge cannot fit; the "
+            "threads fault pages spread over one swapped-out 2M entry at once, entry after "
+            "entry. `limit-2m`: the mapping as it is (THP defrag `madvise`: the 2M charge does not "
+            "reclaim, it fails at once); `limit-2m-hugepage`: MADV_HUGEPAGE on it, so each 2M "
+            "charge reclaims before it fails. \"limit events\" is memory.events max (charges "
+            "that reclaimed at the limit); \"large fallbacks\" counts large entries split to be "
+            "swapped in page by page; per entry, all runs):\n" % desc,
+            "| workload | mode | median s per entry | max s per entry | p99 fault ms | max fault ms | "
+            "limit events | 2M swapins | large fallbacks | order 0 swapins | "
+            "marker waits + poll retries | hangs | bad pages |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"] + rows + [""]
 
 
 def inversion_table(s):

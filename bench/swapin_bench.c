@@ -25,6 +25,13 @@
  *   swapin_bench inversion 64k|2m DIR ROUNDS OFFSET_US   one CPU: a SCHED_OTHER owner
  *                                      faults a swapped-out large entry, a SCHED_FIFO waiter
  *                                      faults the same entry OFFSET_US later
+ *   swapin_bench limit DIR CGROUP THREADS ENTRIES HEADROOM_KB [hugepage]   ENTRIES 2M
+ *                                      entries of a file in DIR (huge=always tmpfs) swapped
+ *                                      out; the memory cgroup CGROUP (we run in it) limited to
+ *                                      its usage + HEADROOM_KB, no swap: a 2M charge fails;
+ *                                      then THREADS threads fault THREADS pages of one entry at
+ *                                      once, entry after entry.  hugepage: MADV_HUGEPAGE on the
+ *                                      mapping, so a 2M charge reclaims (and fails slowly)
  *
  * Every page holds data that compresses but is not uniform, derived from its index, and is
  * checked when it comes back. Prints one JSON object: time, throughput, per-fault latency
@@ -856,6 +863,134 @@ static int run_inversion(const char *kind, const char *dir, int rounds, long off
 	return r.bad ? 1 : 0;
 }
 
+/*
+ * limit: many threads on one large entry whose 2M charge cannot fit under memory.max (no
+ * swap either, so reclaim cannot make room): the large attempt fails, every thread must
+ * still get its page, soon, and the kernel must not retry the large allocation and charge
+ * once per thread.  Reported: time per entry, per-fault latency, memory.events "max"
+ * (charges that hit the limit: each failed large charge is one or more), the large
+ * fallbacks and the large swapins.
+ */
+static int l_entry;
+
+static void *limit_thread(void *arg)
+{
+	long id = (long)arg;
+	size_t idx = id * 512 / m_groups;
+	double t0;
+	int ok;
+
+	pthread_barrier_wait(&bar);
+	t0 = now();
+	ok = check_page(c_addr + idx * PG, (size_t)l_entry * 512 + idx);
+	c_lat[(size_t)l_entry * m_groups + id] = now() - t0;
+	if (!ok)
+		__atomic_add_fetch(&c_bad, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static int cg_write_file(const char *cg, const char *file, const char *val)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long long cg_events_max(const char *cg)
+{
+	char path[512], name[64];
+	long long v, res = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, "max"))
+			res = v;
+	fclose(f);
+	return res;
+}
+
+static int run_limit(const char *dir, const char *cg, int threads, int entries, long headroom_kb,
+		     int hugepage)
+{
+	size_t op = 512, pages = op * entries;
+	struct result r = { .test = hugepage ? "limit-2m-hugepage" : "limit-2m",
+			    .pages = (size_t)threads * entries };
+	pthread_t *th = calloc(threads, sizeof(*th));
+	struct large_region lr;
+	long long out0, max0, max1, cur;
+	double t0, *per = calloc(entries, sizeof(double));
+	char path[512], val[64], *extra = malloc(256 + 16 * entries);
+	size_t n;
+	long t;
+	int e;
+
+	if (!th || !per || !extra)
+		die("malloc");
+	large_map(&lr, dir, pages * PG, 1);
+	/* with THP defrag "madvise" (the default), the 2M allocation and charge may reclaim */
+	if (hugepage && madvise(lr.addr, pages * PG, MADV_HUGEPAGE))
+		die("MADV_HUGEPAGE");
+	fill(lr.addr, pages);
+	out0 = large_out_count(1);
+	r.resident_before = page_out(lr.addr, pages * PG);
+	/* the limit: what we use now and HEADROOM_KB, no swap */
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	cur = read_ll_file(path);
+	snprintf(val, sizeof(val), "%lld", cur + headroom_kb * 1024);
+	if (cur < 0 || cg_write_file(cg, "memory.swap.max", "0") ||
+	    cg_write_file(cg, "memory.max", val))
+		die("cannot limit the memory cgroup");
+	max0 = cg_events_max(cg);
+	/* THREADS threads, a page each, spread over the entry (m_groups: how many) */
+	m_groups = threads;
+	c_threads = 1;
+	c_pages = 1;
+	c_lat = calloc((size_t)threads * entries, sizeof(double));
+	pthread_barrier_init(&bar, NULL, threads);
+	t0 = measure_begin(&r);
+	for (e = 0; e < entries; e++) {
+		double te = now();
+
+		/* thread t faults page t * 512 / THREADS of entry e */
+		c_addr = lr.addr + (size_t)e * op * PG;
+		l_entry = e;
+		for (t = 0; t < threads; t++)
+			pthread_create(&th[t], NULL, limit_thread, (void *)t);
+		for (t = 0; t < threads; t++)
+			pthread_join(th[t], NULL);
+		per[e] = now() - te;
+		fprintf(stderr, "# %s entry %d: %.3f s\n", r.test, e + 1, per[e]);
+	}
+	measure_end(&r, t0);
+	max1 = cg_events_max(cg);
+	cg_write_file(cg, "memory.max", "max");
+	cg_write_file(cg, "memory.swap.max", "max");
+	n = snprintf(extra, 256, "\"threads\": %d, \"entries\": %d, \"headroom_kb\": %ld, "
+		     "\"large_out\": %lld, \"limit_max_events\": %lld, \"entry_s\": [",
+		     threads, entries, headroom_kb, large_out_count(1) - out0, max1 - max0);
+	for (e = 0; e < entries; e++)
+		n += sprintf(extra + n, "%s%.4f", e ? "," : "", per[e]);
+	sprintf(extra + n, "]");
+	r.extra = extra;
+	r.bad = c_bad;
+	r.lat = c_lat;
+	r.nlat = (size_t)threads * entries;
+	print_result(&r);
+	large_unmap(&lr);
+	return r.bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "seq-mmap"))
@@ -881,6 +1016,9 @@ int main(int argc, char **argv)
 		return run_loop(argv[2], argv[3], strtoul(argv[4], NULL, 0), atoi(argv[5]));
 	if (argc >= 6 && !strcmp(argv[1], "inversion"))
 		return run_inversion(argv[2], argv[3], atoi(argv[4]), atol(argv[5]));
+	if (argc >= 7 && !strcmp(argv[1], "limit"))
+		return run_limit(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), atol(argv[6]),
+				 argc >= 8 && !strcmp(argv[7], "hugepage"));
 	if (argc >= 3 && !strcmp(argv[1], "anon-seq"))
 		return run_anon(strtoul(argv[2], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);

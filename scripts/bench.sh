@@ -60,7 +60,7 @@ EOV
 }
 dirs=()
 [ "${WALL:-1}" = 1 ] && {
-JOB_ENV=$(env_for "${PARTS:-seq half large rand contend multi inv loop anon fio}") GUEST_MEM=${GUEST_MEM:-3072} \
+JOB_ENV=$(env_for "${PARTS:-seq half large rand contend multi inv loop limit anon fio}") GUEST_MEM=${GUEST_MEM:-3072} \
 	GUEST_SMP=${GUEST_SMP:-2} GUEST_QUIET=${GUEST_QUIET:-1} \
 	"$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/bench.sh" bench "${BENCH_TIMEOUT:-5400}" ||
 	{ echo "bench run failed: $(cat "$TOP/results/.last-bench")/console.log" >&2; exit 1; }

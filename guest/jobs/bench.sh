@@ -12,6 +12,9 @@
 #   FAULT_AROUND_BYTES: written to /sys/kernel/debug/fault_around_bytes first, if set
 #   inv:   INV_MODES="poll-nosleep poll poll-wq bypass" INV_KINDS="2m 64k" INV_ROUNDS=10
 #          INV_DELAY_US=5000 INV_OFFSET_US=2000 INV_TIMEOUT=300
+#   limit: LIMIT_MODES="swapcache bypass poll" LIMIT_THREADS=16 LIMIT_ENTRIES=4
+#          LIMIT_HEADROOM_KB=1024 LIMIT_TIMEOUT=300 (many threads on one 2M entry whose
+#          large charge cannot fit under memory.max)
 # zswap is never written (6.12: any write sets it up and disables large swapin for the boot).
 # Output: bench.jsonl (one JSON object per run), fio-*.json, in the results folder.
 . "$TOP/guest/setup.sh"
@@ -26,6 +29,8 @@
 : "${LOOP_PAGE_CLUSTER:=3}"
 : "${INV_MODES:=poll-nosleep poll poll-wq bypass}" "${INV_KINDS:=2m 64k}" "${INV_ROUNDS:=10}"
 : "${INV_DELAY_US:=5000}" "${INV_OFFSET_US:=2000}" "${INV_TIMEOUT:=300}"
+: "${LIMIT_MODES:=swapcache bypass poll}" "${LIMIT_THREADS:=16}" "${LIMIT_ENTRIES:=4}"
+: "${LIMIT_HEADROOM_KB:=1024}" "${LIMIT_TIMEOUT:=300}"
 HUGE_DIR=${HUGE_DIR:-/mnt/tmpfs-huge}
 if [ -n "${FAULT_AROUND_BYTES:-}" ]; then
 	echo "$FAULT_AROUND_BYTES" > /sys/kernel/debug/fault_around_bytes || exit 1
@@ -40,13 +45,14 @@ has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 # every mode some part runs in, in a fixed order
 ALL_MODES=
-for m in $MODES $LARGE_MODES $MULTI_MODES $LOOP_MODES $INV_MODES; do
+for m in $MODES $LARGE_MODES $MULTI_MODES $LOOP_MODES $INV_MODES $LIMIT_MODES; do
 	in_list "$m" "$ALL_MODES" || ALL_MODES="$ALL_MODES $m"
 done
 part_modes() {
 	case $1 in
 	large) echo "$LARGE_MODES" ;; multi) echo "$MULTI_MODES" ;;
-	loop) echo "$LOOP_MODES" ;; inv) echo "$INV_MODES" ;; *) echo "$MODES" ;;
+	loop) echo "$LOOP_MODES" ;; inv) echo "$INV_MODES" ;; limit) echo "$LIMIT_MODES" ;;
+	*) echo "$MODES" ;;
 	esac
 }
 # runs PART in this round's mode?
@@ -54,7 +60,7 @@ runs() { has "$1" && in_list "$mode" "$(part_modes "$1")"; }
 delay() { [ -w /sys/kernel/mm/shmem_swapin/debug_delay_us ] && echo "$1" > /sys/kernel/mm/shmem_swapin/debug_delay_us; }
 # Large folios: 2M from a huge=always tmpfs; 64K for anonymous shared memory only
 # (hugepages-64kB/shmem_enabled=always, every other size never).
-if has large || has loop || has inv; then
+if has large || has loop || has inv || has limit; then
 	mkdir -p "$HUGE_DIR"
 	mountpoint -q "$HUGE_DIR" && umount "$HUGE_DIR"
 	mount -t tmpfs -o "size=$TMPFS_SIZE,huge=always" shmbp-huge "$HUGE_DIR" || { echo "# no huge tmpfs"; exit 1; }
@@ -81,6 +87,7 @@ done
 	echo " \"multi\": \"$MULTI_GROUPS x $MULTI_THREADS threads, $MULTI_PAGES pages, delay $MULTI_DELAY_US us\","
 	echo " \"loop\": \"$LOOP_MB MiB in a $LOOP_CG_MB MiB memcg, $LOOP_N loops, page-cluster $LOOP_PAGE_CLUSTER\","
 	echo " \"inv\": \"$INV_ROUNDS rounds, delay $INV_DELAY_US us, offset $INV_OFFSET_US us\","
+	echo " \"limit\": \"$LIMIT_THREADS threads on each of $LIMIT_ENTRIES 2M entries, headroom $LIMIT_HEADROOM_KB KiB\","
 	echo " \"fault_around_bytes\": $(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null || echo -1),"
 	echo " \"zswap\": \"$(cat /sys/module/zswap/parameters/enabled 2>/dev/null)\", \"hz_jiffy_us\": 4000}}"
 } > meta.json
@@ -158,6 +165,19 @@ while [ $r -le "$ROUNDS" ]; do
 			done
 			echo max > "/sys/fs/cgroup/$CG/memory.max"
 			echo "$PAGE_CLUSTER" > /proc/sys/vm/page-cluster
+		fi
+		if runs limit; then
+			# many threads on one 2M entry whose large charge cannot fit: the program
+			# limits its own cgroup (usage + headroom, no swap) and lifts it at the end
+			# (hugepage: MADV_HUGEPAGE, so that the 2M charge reclaims before it fails)
+			for h in light hugepage; do
+				l=limit-2m; [ "$h" = hugepage ] && l=limit-2m-hugepage
+				runbounded "$LIMIT_TIMEOUT" "$l" sh -c 'echo $$ > "/sys/fs/cgroup/$0/cgroup.procs" && exec "$@"' \
+					"$CG" "$B" limit "$HUGE_DIR" "/sys/fs/cgroup/$CG" "$LIMIT_THREADS" \
+					"$LIMIT_ENTRIES" "$LIMIT_HEADROOM_KB" "$h"
+			done
+			echo "$CG_MAX" > "/sys/fs/cgroup/$CG/memory.max"
+			echo "$CG_SWAP_MAX" > "/sys/fs/cgroup/$CG/memory.swap.max"
 		fi
 		runs contend && runb contend "$TMPFS_DIR" "$CONT_THREADS" "$CONT_PAGES"
 		# the same with a slow device emulated: the owner holds its marker (or, in
