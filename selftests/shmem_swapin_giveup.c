@@ -28,6 +28,13 @@
  *  - pin_refused: swap readahead for a neighbour (swap cache path) reads
  *    the claimed slot before the owner pins it: the owner puts the entry
  *    back and takes the swap cache path; waiters get the data.
+ *  - punch_then_charge_fails, punch_then_pin_refused: two events in one
+ *    claim window: a hole is punched over the claimed page (the punch takes
+ *    the marker, wakes the waiters and leaves the slot to the owner), then
+ *    the owner's charge fails, or its pin is refused; the owner must free
+ *    the slot it was left (swap back to the baseline), and everyone reads
+ *    the hole.
+ *  - claim_delay_input: the debug knob refuses what is not a number.
  *
  * See docs/testing.md.
  */
@@ -39,6 +46,8 @@
 #include "swapin_env.h"
 #include "swapin_thp.h"
 #include "swapin_fault.h"
+
+#include <linux/falloc.h>
 
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
 #define NWAITERS	3
@@ -472,6 +481,151 @@ TEST_F_TIMEOUT(giveup, pin_refused, 300)
 	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the refused pin"));
 	tf_close(t);
 	CHECK_BACK(e);
+}
+
+/* punch page @idx of @t: the data there is zeros from now on */
+static int punch_page(struct tfile *t, size_t idx)
+{
+	if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, idx * ps, ps))
+		return -1;
+	t->gen[idx] = 0;
+	return 0;
+}
+
+/* owner and waiters read the hole: zeros */
+static void expect_all_read_hole(struct __test_metadata *_metadata,
+				 const struct owner *o, const struct reader *w)
+{
+	char b[64];
+	int i;
+
+	EXPECT_EQ(0, o->gen) TH_LOG("owner read %s, not the hole: %s",
+				    gen_str(o->gen, b, sizeof(b)), o->msg);
+	for (i = 0; i < NWAITERS; i++) {
+		EXPECT_EQ(0, w[i].gen) TH_LOG("waiter %d read %s, not the hole: %s", i,
+					      gen_str(w[i].gen, b, sizeof(b)), w[i].msg);
+	}
+}
+
+TEST_F_TIMEOUT(giveup, punch_then_charge_fails, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, idx = 7, widx[NWAITERS] = { 7, 7, 7 };
+	struct reader w[NWAITERS];
+	struct vmsnap v0, v1, s;
+	long long base, max0;
+	struct owner o;
+	int i;
+
+	ASSERT_EQ(0, order0_out(self, n, 67));
+	e->allow_oom = true;
+	env_quiet_console(e);
+	ASSERT_EQ(0, limit_charges(e, 0));
+	max0 = cg_keyed(&e->cg, "memory.events", "max");
+	vm_snap(&v0);
+	base = v0.v[V_WAIT];
+	memset(&o, 0, sizeof(o));
+	o.t = t;
+	o.idx = idx;
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
+	sleep_us(self->delay / 4);
+	for (i = 0; i < NWAITERS; i++)
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
+	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
+	vm_snap(&s);
+	/* within the claim: the punch takes the marker, the slot is the owner's */
+	ASSERT_EQ(0, punch_page(t, idx));
+	pthread_join(o.tid, NULL);
+	for (i = 0; i < NWAITERS; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("punch in the claim window, then the charge fails", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(s.v[V_WAIT] - base);
+	/* the owner did try to charge (after the punch): the limit was hit */
+	EXPECT_GT(cg_keyed(&e->cg, "memory.events", "max"), max0)
+		TH_LOG("the owner's charge never hit memory.max: the path was not taken");
+	ASSERT_EQ(0, unlimit_charges(e));
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_HANDOFF));
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));
+	expect_all_read_hole(_metadata, &o, w);
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the punch"));
+	tf_close(t);
+	/* the slot the punch left to the owner is free again */
+	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(giveup, punch_then_pin_refused, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, idx = 4, widx[NWAITERS] = { 4, 4, 4 };
+	struct reader w[NWAITERS];
+	struct neighbour nb[2] = { { .idx = 3 }, { .idx = 5 } };
+	struct vmsnap v0, v1, s;
+	char cluster[16] = "";
+	struct owner o;
+	long long base;
+	int i;
+
+	ASSERT_EQ(0, order0_out(self, n, 68));
+	read_str("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
+	if (atoi(cluster) < 3)
+		ASSERT_OK(env_set_knob(e, "/proc/sys/vm/page-cluster", "3"));
+	nb[0].t = nb[1].t = t;
+	vm_snap(&v0);
+	base = v0.v[V_WAIT];
+	memset(&o, 0, sizeof(o));
+	o.t = t;
+	o.idx = idx;
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
+	sleep_us(self->delay / 4);
+	for (i = 0; i < NWAITERS; i++)
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
+	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
+	vm_snap(&s);
+	/* within the claim: readahead reads the slot, then the punch takes the marker */
+	ASSERT_OK(set_mode("swapcache"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_create(&nb[i].tid, NULL, neighbour_fn, &nb[i]));
+		pthread_join(nb[i].tid, NULL);
+	}
+	ASSERT_OK(set_mode("bypass"));
+	ASSERT_EQ(0, punch_page(t, idx));
+	pthread_join(o.tid, NULL);
+	for (i = 0; i < NWAITERS; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("readahead and a punch in the claim window", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_WAITED(s.v[V_WAIT] - base);
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_HANDOFF));
+	/* the owner's bypass did not happen; only the neighbours went through the cache */
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));
+	expect_all_read_hole(_metadata, &o, w);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(t->gen[nb[i].idx], nb[i].gen)
+			TH_LOG("neighbour %zu: %s", nb[i].idx, nb[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the punch"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
+TEST_F(giveup, claim_delay_input)
+{
+	char before[32] = "", after[32] = "";
+	int fd;
+
+	read_str(CLAIM_DELAY, before, sizeof(before));
+	fd = open(CLAIM_DELAY, O_WRONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, write(fd, "soon", 4));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	read_str(CLAIM_DELAY, after, sizeof(after));
+	EXPECT_STREQ(before, after);
 }
 
 TEST_HARNESS_MAIN

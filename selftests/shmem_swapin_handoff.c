@@ -54,21 +54,6 @@ static long long vmstat_key(const char *key)
 	return r;
 }
 
-static const char *gen_str(int g, char *buf, size_t len)
-{
-	if (g == R_EOF)
-		snprintf(buf, len, "EOF/SIGBUS");
-	else if (g == R_ERR)
-		snprintf(buf, len, "a failed read");
-	else if (g < 0)
-		snprintf(buf, len, "a page that is not this file's");
-	else if (g == 0)
-		snprintf(buf, len, "zeros");
-	else
-		snprintf(buf, len, "gen %d", g);
-	return buf;
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * A waiter on a marker that truncation or hole punch removes: the removal
@@ -274,33 +259,14 @@ TEST_F_TIMEOUT(ss, marker_aba_second_owner, 300)
  */
 
 /* swapoff in a child; returns 0/-errno, CPU time (us) and wall time (us) */
+/* swapoff of the test's device: how long it took, and of that on CPU */
 static int swapoff_timed(struct env *e, long long *cpu_us, long long *wall_us)
 {
-	struct rusage ru;
 	uint64_t t0 = now_us();
-	int status;
-	pid_t pid;
+	int r = do_swapoff_cpu(&e->sd, 60, cpu_us);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		if (syscall(SYS_close_range, 3, ~0U, 0))
-			for (int fd = 3; fd < 1024; fd++)
-				close(fd);
-		cg_leave();
-		alarm(60);
-		_exit(swapoff(e->sd.path) ? (errno ? errno : 1) : 0);
-	}
-	if (wait4(pid, &status, 0, &ru) != pid)
-		return -ECHILD;
 	*wall_us = now_us() - t0;
-	*cpu_us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
-		  ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
-	if (WIFSIGNALED(status))
-		return -EINTR;
-	return -WEXITSTATUS(status);
+	return r;
 }
 
 TEST_F_TIMEOUT(ss, swapoff_during_handoff, 300)

@@ -18,6 +18,12 @@
  *    must not wait for that marker, which is not on its device (both
  *    directions).  A swapoff that collected the other type's markers would
  *    sleep about the claim delay.
+ *  - swapoff_only_handoff: a hole is punched over all of a file while an
+ *    owner holds a claim in it: the slot is the owner's, the file has no
+ *    swap left.  A swapoff of the other device empties the list of shmem
+ *    inodes with swap; then the swapoff of the owner's device finds no
+ *    inode to scan and must still wait for the owner to let the slot go,
+ *    not fail or spin; everyone reads the hole.
  *
  * See docs/testing.md.
  */
@@ -28,6 +34,8 @@
 #include "swapin_cgroup.h"
 #include "swapin_files.h"
 #include "swapin_env.h"
+
+#include <linux/falloc.h>
 
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
 #define NPAGES		32
@@ -166,7 +174,8 @@ TEST_F_TIMEOUT(twodev, both_types, 300)
 struct swapoff_run {
 	struct swapdev *sd;
 	int rc;
-	uint64_t us;
+	uint64_t us;		/* wall time */
+	long long cpu_us;	/* of it on CPU (the swapoff's) */
 	pthread_t tid;
 };
 
@@ -175,7 +184,7 @@ static void *swapoff_fn(void *arg)
 	struct swapoff_run *s = arg;
 	uint64_t t0 = now_us();
 
-	s->rc = do_swapoff(s->sd, 120);
+	s->rc = do_swapoff_cpu(s->sd, 120, &s->cpu_us);
 	s->us = now_us() - t0;
 	return NULL;
 }
@@ -248,6 +257,70 @@ TEST_F_TIMEOUT(twodev, swapoff_other_type, 300)
 	ASSERT_EQ(0, do_swapon(&e->sd));
 
 	EXPECT_EQ(0, tf_verify(&self->a, 0, NPAGES, VIA_PREAD, "file a at the end"));
+	EXPECT_EQ(0, tf_verify(&self->b, 0, NPAGES, VIA_PREAD, "file b at the end"));
+	tf_close(&self->a);
+	tf_close(&self->b);
+	ASSERT_EQ(0, zram_swap_remove(&self->sd1));
+	self->sd1.path[0] = 0;
+	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(twodev, swapoff_only_handoff, 300)
+{
+	struct env *e = &self->e;
+	struct swapoff_run s0 = { .sd = &e->sd }, s1 = { .sd = &self->sd1 };
+	struct reader o, w;
+	struct vmsnap v0, v1;
+	uint64_t t_punch;
+	long long left;
+	char b1[64];
+
+	TWO_FILES_OUT(75, 76);
+	/* the second device keeps a few pages of b: its swapoff scans the inode list */
+	ASSERT_EQ(0, tf_verify(&self->b, KEEP, NPAGES - KEEP, VIA_PREAD, "file b in"));
+	ASSERT_OK(set_claim_delay(e, self->delay));
+	vm_snap(&v0);
+	ASSERT_EQ(0, reader_start(&o, &self->a, 5, M_PREAD));
+	sleep_us(self->delay / 4);
+	ASSERT_EQ(0, reader_start(&w, &self->a, 5, M_PREAD));
+	vm_wait_above(V_WAIT, v0.v[V_WAIT], 5000000);
+	/* all of a punched: the claimed slot is left to the owner, a has no swap */
+	ASSERT_EQ(0, fallocate(self->a.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			       NPAGES * ps));
+	t_punch = now_us();
+	memset(self->a.gen, 0, NPAGES * sizeof(self->a.gen[0]));
+	/* swapoff of the second device (its swapins through the swap cache, undelayed) */
+	ASSERT_OK(set_mode("swapcache"));
+	ASSERT_EQ(0, pthread_create(&s1.tid, NULL, swapoff_fn, &s1));
+	pthread_join(s1.tid, NULL);
+	EXPECT_EQ(0, s1.rc) TH_LOG("swapoff %s: %s", self->sd1.path, strerror(-s1.rc));
+	/* then the owner's device: only the owner's slot is in use there */
+	left = (long long)self->delay - (long long)(now_us() - o.t_start);
+	ASSERT_EQ(0, pthread_create(&s0.tid, NULL, swapoff_fn, &s0));
+	pthread_join(s0.tid, NULL);
+	ASSERT_OK(set_mode("bypass"));
+	pthread_join(o.tid, NULL);
+	pthread_join(w.tid, NULL);
+	vm_snap(&v1);
+	ASSERT_OK(set_claim_delay(e, 0));
+	vm_print("swapoff with only a handed-off slot left", &v0, &v1);
+	diag("punch %lld us after the owner started; swapoff of %s took %lld us (%lld us on CPU), the claim had %lld us left",
+	     (long long)(t_punch - o.t_start), e->sd.path, (long long)s0.us,
+	     s0.cpu_us, left);
+	EXPECT_EQ(0, s0.rc) TH_LOG("swapoff %s: %s", e->sd.path, strerror(-s0.rc));
+	/* it waited for the owner: the slot could not be freed before */
+	EXPECT_GE((long long)s0.us, left / 2)
+		TH_LOG("swapoff of %s returned before the owner let its slot go", e->sd.path);
+	/* and slept meanwhile: a swapoff that rescans until the slot is free spins */
+	EXPECT_LT(s0.cpu_us, left / 5)
+		TH_LOG("swapoff of %s spent %lld us on CPU waiting for the owner's slot",
+		       e->sd.path, s0.cpu_us);
+	EXPECT_GE(vm_d(&v0, &v1, V_HANDOFF), 1);
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));
+	EXPECT_EQ(0, o.gen) TH_LOG("owner read %s: %s", gen_str(o.gen, b1, sizeof(b1)), o.msg);
+	EXPECT_EQ(0, w.gen) TH_LOG("waiter read %s: %s", gen_str(w.gen, b1, sizeof(b1)), w.msg);
+	ASSERT_EQ(0, do_swapon(&e->sd));
+	EXPECT_EQ(0, tf_verify(&self->a, 0, NPAGES, VIA_PREAD, "file a (a hole)"));
 	EXPECT_EQ(0, tf_verify(&self->b, 0, NPAGES, VIA_PREAD, "file b at the end"));
 	tf_close(&self->a);
 	tf_close(&self->b);

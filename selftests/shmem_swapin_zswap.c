@@ -4,6 +4,11 @@
  * (run_guest.sh): 6.12's zswap cannot load a large folio, so once zswap has
  * been enabled in a boot, large shmem swap entries are split and swapped in
  * page by page for the rest of it; the large bypass tests must run before.
+ *  - ss.zswap_enabled_during_large_claim (first: it needs a boot in which
+ *    zswap was never enabled): zswap is enabled while a large owner holds
+ *    its claim (debug_claim_delay_us); the owner looks again before its
+ *    read, gives the entry back as order 0 entries and swaps in page by
+ *    page with the tasks that waited on it; data intact.
  *  - large_zswap.faults_inside_entry: large entries fall back to the split
  *    and order 0 path, counted as shmem_swapin_large_fallback, data intact.
  *  - ss.zswap_vs_writeback: pages stored in zswap, bypass swapins racing
@@ -19,6 +24,66 @@
 #include "swapin_files.h"
 #include "swapin_env.h"
 #include "swapin_thp.h"
+
+#define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
+
+/* first in the file: the ss fixture runs before the others, this test first in it */
+TEST_F_TIMEOUT(ss, zswap_enabled_during_large_claim, 300)
+{
+	struct env *e = &self->e;
+	long delay = race_delay_us(300000);
+	struct reader o, w[2];
+	struct vmsnap v0, v1;
+	size_t op = 1, widx[2];
+	char buf[32] = "", why[256];
+	struct tfile t;
+	int r, i;
+
+	if (!path_exists(ZSWAP_ENABLED))
+		SKIP(return, "no %s (kernel without zswap)", ZSWAP_ENABLED);
+	if (!path_exists(CLAIM_DELAY))
+		SKIP(return, "no %s (kernel without the series, or without CONFIG_DEBUG_VM)",
+		     CLAIM_DELAY);
+	read_str(ZSWAP_ENABLED, buf, sizeof(buf));
+	if (buf[0] == 'Y')
+		SKIP(return, "zswap already enabled in this boot: run this test first");
+	r = large_file_out(e, LARGE_PMD, &t, 1, 69, &op, why, sizeof(why));
+	if (r == 1) {
+		tf_close(&t);
+		SKIP(return, "%s", why);
+	}
+	ASSERT_EQ(0, r);
+	snprintf(buf, sizeof(buf), "%ld", delay);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, buf));
+	vm_snap(&v0);
+	/* the owner claims the 2M entry and sleeps; two waiters join */
+	ASSERT_EQ(0, reader_start(&o, &t, 0, M_PREAD));
+	sleep_us(delay / 4);
+	for (i = 0; i < 2; i++) {
+		widx[i] = (i + 1) * op / 3;
+		ASSERT_EQ(0, reader_start(&w[i], &t, widx[i], M_PREAD));
+	}
+	vm_wait_above(V_WAIT, v0.v[V_WAIT] + 1, 5000000);
+	/* zswap set up during the claim: the owner must not read 2M now */
+	ASSERT_OK(env_set_knob(e, ZSWAP_ENABLED, "Y"));
+	pthread_join(o.tid, NULL);
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("zswap enabled during a large claim", &v0, &v1);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 2)
+		TH_LOG("the waiters did not sleep on the marker: the race did not overlap");
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD))
+		TH_LOG("a 2M folio was read after zswap was enabled");
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
+	EXPECT_EQ(t.gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(t.gen[widx[0]], w[0].gen) TH_LOG("first waiter: %s", w[0].msg);
+	EXPECT_EQ(t.gen[widx[1]], w[1].gen) TH_LOG("second waiter: %s", w[1].msg);
+	EXPECT_EQ(0, tf_verify(&t, 0, t.npages, VIA_PREAD, "after zswap came up"));
+	tf_close(&t);
+	CHECK_BACK(e);
+}
 
 FIXTURE(large_zswap) {
 	struct env e;

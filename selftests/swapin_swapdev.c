@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -102,6 +103,12 @@ int do_swapon(const struct swapdev *sd)
 
 int do_swapoff(const struct swapdev *sd, int timeout_s)
 {
+	return do_swapoff_cpu(sd, timeout_s, NULL);
+}
+
+int do_swapoff_cpu(const struct swapdev *sd, int timeout_s, long long *cpu_us)
+{
+	struct rusage ru;
 	uint64_t deadline;
 	int status;
 	pid_t pid;
@@ -133,7 +140,7 @@ int do_swapoff(const struct swapdev *sd, int timeout_s)
 	 */
 	deadline = now_us() + (timeout_s + 5) * 1000000ULL;
 	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
+		pid_t w = wait4(pid, &status, WNOHANG, &ru);
 
 		if (w == pid)
 			break;
@@ -147,6 +154,9 @@ int do_swapoff(const struct swapdev *sd, int timeout_s)
 		}
 		usleep(20000);
 	}
+	if (cpu_us)
+		*cpu_us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
+			  ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
 	if (WIFSIGNALED(status))
 		return WTERMSIG(status) == SIGALRM ? -ETIMEDOUT : -EINTR;
 	return -WEXITSTATUS(status);

@@ -21,6 +21,8 @@ bool swap_active(const char *path);
 int do_swapon(const struct swapdev *sd);		/* 0 or -errno */
 /* swapoff from a forked child in the caller's cgroup; bounded */
 int do_swapoff(const struct swapdev *sd, int timeout_s);	/* 0/-errno */
+/* the same, and the time the swapoff spent on CPU (user + system), in us */
+int do_swapoff_cpu(const struct swapdev *sd, int timeout_s, long long *cpu_us);
 /* swapoff + swapon: empties the per-cpu swap slot caches */
 int swap_drain(const struct swapdev *sd, int timeout_s);
 long long zram_orig_bytes(const struct swapdev *sd);	/* -1 n/a */

@@ -153,6 +153,22 @@ static inline void rbuf_free(struct rbuf *rb)
 	}
 }
 
+/* what read_page() returned, in words */
+static inline const char *gen_str(int g, char *buf, size_t len)
+{
+	if (g == R_EOF)
+		snprintf(buf, len, "EOF/SIGBUS");
+	else if (g == R_ERR)
+		snprintf(buf, len, "a failed read");
+	else if (g < 0)
+		snprintf(buf, len, "a page that is not this file's");
+	else if (g == 0)
+		snprintf(buf, len, "zeros");
+	else
+		snprintf(buf, len, "gen %d", g);
+	return buf;
+}
+
 /*
  * Read page @idx of @t by @how (fault via @map, pread or splice via @fd)
  * and classify it: returns its generation (0 = zeros), -1 if the content
