@@ -78,11 +78,14 @@ for v in $variants; do
 		die "cannot take variant $v back out of $ntree"
 	[ -f "$img" ] || continue
 
+	# memsw-* variants break cgroup v1 accounting: the v1 boot of make test catches them
+	job=$TOP/guest/jobs/negative.sh
+	case $short in memsw-*) job=$TOP/guest/jobs/memsw.sh ;; esac
 	# NEG_FULL=1: every binary even after one caught the variant (all catching tests listed)
 	JOB_ENV=$(printf '%s\n' "SELFTEST_PROGS=\"${NEG_PROGS:-}\"" \
 		"SELFTEST_STOP_ON_FAIL=$([ "${NEG_FULL:-0}" = 1 ] && echo 0 || echo 1)") \
 		GUEST_DEBUG=1 GUEST_QUIET=1 \
-		"$TOP/scripts/guest.sh" "$img" "$TOP/guest/jobs/negative.sh" "neg-$short" \
+		"$TOP/scripts/guest.sh" "$img" "$job" "neg-$short" \
 		"${TEST_TIMEOUT:-1500}" 2> "$out/$short.guest.log"
 	rc=$?
 	res=$(cat "$TOP/results/.last-neg-$short")

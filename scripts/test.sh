@@ -44,6 +44,26 @@ case $grc in
 1) grep -q -a -E '^[[:space:]]*not ok' "$out/ktap.log" 2>/dev/null || failed=$((failed + 1)) ;;
 *) failed=$((failed + 1)); echo "not ok - guest: kernel splat, hang or no report (exit $grc), see $out/console.log" ;;
 esac
+
+# 3. The cgroup v1 memory+swap test, in a boot of its own (the memory controller cannot be
+#    on a v1 hierarchy while the v2 run uses it).
+if [ -x "$TOP/selftests/bin/shmem_swapin_memsw" ]; then
+	note "booting the test kernel for the cgroup v1 test"
+	GUEST_DEBUG=1 GUEST_QUIET=1 "$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/memsw.sh" test-memsw 300
+	mrc=$?
+	mout=$(cat "$TOP/results/.last-test-memsw")
+	if [ -f "$mout/ktap.log" ]; then
+		cat "$mout/ktap.log"
+		count_ktap "$mout/ktap.log"
+	fi
+	case $mrc in
+	0) ;;
+	1) grep -q -a -E '^[[:space:]]*not ok' "$mout/ktap.log" 2>/dev/null ||
+		{ failed=$((failed + 1)); echo "not ok - memsw boot: the test did not run (skipped?), see $mout/ktap.log"; } ;;
+	*) failed=$((failed + 1)); echo "not ok - memsw boot: kernel splat, hang or no report (exit $mrc), see $mout/console.log" ;;
+	esac
+	echo "results (cgroup v1): $mout"
+fi
 rm -f "$log"
 echo "results: $out"
 echo "$passed passed, $failed failed"

@@ -23,6 +23,8 @@
 #include "swapin_files.h"
 #include "swapin_env.h"
 
+#define KHUGEPAGED_SLEEP "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs"
+
 /*
  * State kept in SHMEM_SWAPIN_STATE_DIR across tests: the swap device (to
  * swapon it again if a killed test left swap off) and the journal below.
@@ -303,6 +305,17 @@ int env_setup(struct env *e, const char *test_name)
 		env_set_knob(e, SWAPIN_MODE, "bypass");
 	if (path_exists(SWAPIN_DELAY))
 		env_set_knob(e, SWAPIN_DELAY, "0");
+	/*
+	 * khugepaged off for the test (it only sleeps an hour between scans):
+	 * 6.12's khugepaged collapses an anonymous shared mapping into PMD
+	 * folios even with hugepages-2048kB/shmem_enabled never, behind the
+	 * test's back; and collapse_file() keeps the small folios' NR_SHMEM
+	 * and NR_FILE_PAGES in their memcg while it charges the new folio to
+	 * the mm's, so a test that wrote its data from its cgroup and left
+	 * it found memory.stat shmem 2 MiB above its baseline (docs/testing.md).
+	 */
+	if (path_exists(KHUGEPAGED_SLEEP))
+		env_set_knob(e, KHUGEPAGED_SLEEP, "3600000");
 	r = set_mode("bypass");
 	if (r) {
 		snprintf(e->err, sizeof(e->err), "cannot set %s to bypass: %s",

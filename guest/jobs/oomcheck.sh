@@ -2,7 +2,7 @@
 # Open question (docs/benchmarks.md, fio): how often does a tight memory.max (64 MiB for a
 # 128 MiB tmpfs file, fio randread psync, 4 s) OOM-kill in each mode? Run with:
 #   scripts/guest.sh build/obj-bench/arch/x86/boot/bzImage guest/jobs/oomcheck.sh oomcheck 900
-# and grep ^OOMX results/oomcheck-latest/console.log
+# and grep ^OOMX results/oomcheck-latest/console.log (JOB_ENV ROUNDS=N: N rounds, default 6)
 . "$TOP/guest/setup.sh"
 ZRAM_SIZE=1G TMPFS_SIZE=1G
 setup_zram || exit 1
@@ -11,7 +11,7 @@ setup_tmpfs || exit 1
 charge_program_to_root fio
 ev() { awk -v k="$1" '$1 == k {print $2}' "/sys/fs/cgroup/$CG/memory.events"; }
 vm() { awk -v k="$1" '$1 == k {print $2}' /proc/vmstat; }
-for r in 1 2 3 4 5 6; do
+for r in $(seq 1 "${ROUNDS:-6}"); do
   for mode in swapcache bypass poll; do
     set_swapin_mode $mode
     echo max > /sys/fs/cgroup/$CG/memory.max
