@@ -40,9 +40,10 @@ series=$odir/series
 mapfile -t exported < <(find "$series" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | LC_ALL=C sort)
 [ ${#exported[@]} -gt 0 ] || die "the export in $series has no patches"
 
-# The versions checked by default, as Debian ships them (bookworm-security); missing packages
-# are fetched with 'apt-get download' (OLDER_VERSIONS overrides the list, '' uses what is there).
-OLDER_VERSIONS=${OLDER_VERSIONS-6.12.107-1~deb12u1 6.12.111-1~deb12u1 6.12.113-1~deb12u1 6.12.115-2~deb12u1}
+# The versions checked by default, as Debian ships them (bookworm-security), older and newer
+# than the pin of make test (DEB_VER in lib.sh); missing packages are fetched with 'apt-get
+# download' (OLDER_VERSIONS overrides the list, '' uses what is there).
+OLDER_VERSIONS=${OLDER_VERSIONS-6.12.107-1~deb12u1 6.12.111-1~deb12u1 6.12.113-1~deb12u1 6.12.115-2~deb12u1 6.12.118-1~deb12u1}
 mkdir -p "$odir"
 for v in $OLDER_VERSIONS; do
 	[ -f "$odir/linux-source-6.12_${v}_all.deb" ] && continue
