@@ -35,6 +35,7 @@ result() {
 
 # The export, made afresh from patches/ (cheap once the base commit exists).
 series=$odir/series
+mkdir -p "$odir" || die "cannot create $odir"
 "$TOP/scripts/series.sh" "$series" > "$odir/series.log" 2>&1 ||
 	{ cat "$odir/series.log" >&2; die "make series failed"; }
 mapfile -t exported < <(find "$series" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | LC_ALL=C sort)
@@ -44,7 +45,6 @@ mapfile -t exported < <(find "$series" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*
 # than the pin of make test (DEB_VER in lib.sh); missing packages are fetched with 'apt-get
 # download' (OLDER_VERSIONS overrides the list, '' uses what is there).
 OLDER_VERSIONS=${OLDER_VERSIONS-6.12.107-1~deb12u1 6.12.111-1~deb12u1 6.12.113-1~deb12u1 6.12.115-2~deb12u1 6.12.118-1~deb12u1}
-mkdir -p "$odir"
 for v in $OLDER_VERSIONS; do
 	[ -f "$odir/linux-source-6.12_${v}_all.deb" ] && continue
 	note "apt-get download linux-source-6.12=$v (into $odir)"
