@@ -2,6 +2,7 @@
 # make check-older: the exported series (make series) on the other 6.12.y sources Debian ships.
 #
 #   scripts/older.sh [VERSION...]     default: every build/older/linux-source-6.12_*_all.deb
+#                                     (VERSION: 6.12.113, or a package's 6.12.115-2~deb12u1)
 #
 # For each Debian source package in OLDER_DIR (build/older; OLDER_VERSIONS are fetched there
 # with 'apt-get download linux-source-6.12=<version>' when missing, nothing is installed): the kernel
@@ -12,7 +13,8 @@
 # and the hunk). Then mm/vmstat.o, mm/shmem.o and mm/shmem/ are compiled with W=1 and a small
 # config (tinyconfig + configs/base.config + configs/bench.config, as scripts/kernel.sh merges
 # them), and no warning may be new against that version's pristine files.
-# Prints KTAP lines, a markdown table (also in OLDER_DIR/table.md) and 'N passed, N failed'.
+# Prints KTAP lines, a markdown table (also in OLDER_TABLE, default OLDER_DIR/table.md) and
+# 'N passed, N failed'.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -55,8 +57,11 @@ done
 debs=()
 if [ $# -gt 0 ]; then
 	for v in "$@"; do
-		d=$(find "$odir" -maxdepth 1 -name "linux-source-6.12_${v}-*_all.deb" | LC_ALL=C sort | tail -n 1)
-		[ -n "$d" ] || die "no $odir/linux-source-6.12_${v}-*_all.deb: in $odir run 'apt-get download linux-source-6.12=${v}-<debian revision>' (apt-cache policy linux-source-6.12 lists them)"
+		case $v in
+		*-*) d=$odir/linux-source-6.12_${v}_all.deb; [ -f "$d" ] || d= ;;
+		*) d=$(find "$odir" -maxdepth 1 -name "linux-source-6.12_${v}-*_all.deb" | LC_ALL=C sort | tail -n 1) ;;
+		esac
+		[ -n "$d" ] || die "no linux-source-6.12 package of $v in $odir: there run 'apt-get download linux-source-6.12=<version>' (apt-cache policy linux-source-6.12 lists them)"
 		debs+=("$d")
 	done
 else
@@ -194,7 +199,7 @@ done
 	echo "| 6.12.y | Debian package | export applies | hunks not at their place (patch: file: hunk) | W=1 build of mm/vmstat.o mm/shmem.o mm/shmem/ | W=1 warnings pristine / with series |"
 	echo "|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
-} > "$odir/table.md"
-cat "$odir/table.md"
+} > "${OLDER_TABLE:-$odir/table.md}"
+cat "${OLDER_TABLE:-$odir/table.md}"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
