@@ -168,27 +168,38 @@ for deb in "${debs[@]}"; do
 	result $? "$ver: no W=1 warning new against $ver's pristine files"
 	[ -n "$new" ] && echo "$new" | head -n 5 | sed 's/^/# /'
 	[ -n "$new" ] && build="$build, $(echo "$new" | wc -l) new warnings"
-	# compact: "0003 mm/shmem.c hunks 2,3,4,5 offset +13..+14" per patch and file
+	# compact: "0003 mm/shmem.c hunks 2,3,4,5 offset +13..+14 lines" per patch and file, and
+	# the hunks applied with fuzz apart: "0001 mm/shmem.c hunk 3 fuzz 2"
 	hunks=$(printf '%s\n' "${notes[@]}" | awk '
+		function range(a, b, sign) {
+			if (a == b) return sprintf(sign ? "%+d" : "%d", a)
+			return sprintf(sign ? "%+d..%+d" : "%d..%d", a, b)
+		}
 		/Hunk #/ {
 			key = $1 " " $2; sub(/:$/, "", key)
 			h = $4; sub(/^#/, "", h)
-			how = "offset"; v = 0
+			v = 0; f = 0
 			if (match($0, /offset -?[0-9]+/)) v = substr($0, RSTART + 7, RLENGTH - 7)
-			if ($0 ~ /fuzz/) how = "fuzz"
-			if (!(key in list)) { order[++n] = key; lo[key] = v; hi[key] = v }
+			if (match($0, /fuzz [0-9]+/)) { f = substr($0, RSTART + 5, RLENGTH - 5); key = key " fuzz" }
+			if (!(key in list)) { order[++n] = key; lo[key] = v; hi[key] = v; flo[key] = f; fhi[key] = f }
 			list[key] = list[key] (list[key] == "" ? "" : ",") h
-			kind[key] = (kind[key] == "fuzz" || how == "fuzz") ? "fuzz" : "offset"
 			if (v + 0 < lo[key] + 0) lo[key] = v
 			if (v + 0 > hi[key] + 0) hi[key] = v
+			if (f + 0 < flo[key] + 0) flo[key] = f
+			if (f + 0 > fhi[key] + 0) fhi[key] = f
 			next
 		}
 		{ other[++m] = $0 }
 		END {
 			for (i = 1; i <= n; i++) {
 				k = order[i]
-				r = (lo[k] == hi[k]) ? sprintf("%+d", lo[k]) : sprintf("%+d..%+d", lo[k], hi[k])
-				printf "%s%s hunks %s %s %s lines", (i > 1 ? "; " : ""), k, list[k], kind[k], r
+				r = range(lo[k], hi[k], 1)
+				w = (list[k] ~ /,/) ? "hunks" : "hunk"
+				if (k ~ / fuzz$/)
+					printf "%s%s %s %s fuzz %s%s", (i > 1 ? "; " : ""), substr(k, 1, length(k) - 5),
+						w, list[k], range(flo[k], fhi[k], 0), (r == "+0" ? "" : ", offset " r " lines")
+				else
+					printf "%s%s %s %s offset %s lines", (i > 1 ? "; " : ""), k, w, list[k], r
 			}
 			for (i = 1; i <= m; i++) printf "%s%s", (n + i > 1 ? "; " : ""), other[i]
 		}')
