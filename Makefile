@@ -16,7 +16,8 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
 .PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
-	check-series checkpatch clean distclean series check-older deb check-fix coverage
+	check-series checkpatch clean distclean series check-older check-newest deb check-fix \
+	coverage
 
 help:
 	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
@@ -38,7 +39,9 @@ help:
 	@echo "make coverage    the suite on a gcov kernel: every line the series adds that never ran, and the %"
 	@echo "make checkpatch  checkpatch.pl --strict over patches/ and the owned files"
 	@echo "make series [SERIES_OUT=dir]   git-am-able export + cover letter (build/series/out)"
-	@echo "make check-older the export on Debian's older 6.12.y sources (build/older/*.deb)"
+	@echo "make check-older the export on Debian's other 6.12.y sources (build/older/*.deb)"
+	@echo "make check-newest          the export on the newest linux-source-6.12 apt offers; first line:"
+	@echo "                 the pin of make test against it (the pin stays)"
 	@echo "make deb [KCONFIG=/path/.config|bench]   Debian kernel package (bindeb-pkg), Debian's config"
 	@echo "make clean       remove builds and results (keeps the pristine source)"
 	@echo "Variables: KSRC=/path/to/6.12.y tree instead of Debian's source; FORCE=1 discards"
@@ -103,6 +106,9 @@ series: deps
 
 check-older: deps
 	@$(TOP)/scripts/older.sh
+
+check-newest: deps
+	@$(TOP)/scripts/newest.sh
 
 deb: tree
 	@$(TOP)/scripts/deb.sh $(KCONFIG)

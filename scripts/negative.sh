@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # make negative [NEG_VARIANTS="name ..."] [NEG_PROGS="shmem_swapin_handoff ..."] [NEG_FULL=1]
+#               [NEG_BUILD_ONLY=1]
 #
 # Show the suite catches every broken protocol variant in patches/negative/ (one test-only
 # patch per class, listed in patches/negative/series). For each variant: apply it to a copy
@@ -8,6 +9,10 @@
 # and a kernel splat (WARN, hang, KASAN...) with the test that was running; by default the
 # guest stops after the first binary that fails (NEG_FULL=1 runs them all). Exits non-zero
 # if any variant was not caught (or did not apply or build).
+# NEG_BUILD_ONLY=1 builds each variant's kernel and boots nothing: with it, the md5 sums of
+# the objects under mm/ of each build go to build/negative/<variant>.objsums, to compare a
+# variant built after another with the same variant built from a fresh tree
+# (scripts/neg-fresh-check.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 src=$BUILD/linux
@@ -40,8 +45,13 @@ fi
 # (no -t): rsync -a would give a file the previous run left changed (or put back) the
 # older mtime of build/linux, older than the object built from the variant, and make
 # would keep that object, so the next kernels silently carried the earlier variant.
+# NEG_OLD_SYNC=1 copies the old way, for scripts/neg-fresh-check.sh to show the difference.
 nsync() {
-	rsync -rlpD --checksum --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+	if [ "${NEG_OLD_SYNC:-0}" = 1 ]; then
+		rsync -a --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+	else
+		rsync -rlpD --checksum --delete --exclude=/.pc --exclude=/patches "$src"/ "$ntree"/
+	fi
 }
 note "syncing $ntree from build/linux"
 mkdir -p "$ntree"
@@ -77,6 +87,12 @@ for v in $variants; do
 	(cd "$ntree" && patch -p1 -R --batch < "$negdir/$v") >/dev/null 2>&1 ||
 		die "cannot take variant $v back out of $ntree"
 	[ -f "$img" ] || continue
+	if [ "${NEG_BUILD_ONLY:-0}" = 1 ]; then
+		(cd "$BUILD/neg/obj-test" && find mm -name '*.o' ! -name '*.mod.o' -print0 |
+			sort -z | xargs -0 md5sum) > "$out/$short.objsums"
+		printf '%-34s built (NEG_BUILD_ONLY)\n' "$short" | tee -a "$summary"
+		continue
+	fi
 
 	# memsw-* variants break cgroup v1 accounting: the v1 boot of make test catches them
 	job=$TOP/guest/jobs/negative.sh

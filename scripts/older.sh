@@ -2,6 +2,7 @@
 # make check-older: the exported series (make series) on the other 6.12.y sources Debian ships.
 #
 #   scripts/older.sh [VERSION...]     default: every build/older/linux-source-6.12_*_all.deb
+#                                     (VERSION: 6.12.113, or a package's 6.12.115-2~deb12u1)
 #
 # For each Debian source package in OLDER_DIR (build/older; OLDER_VERSIONS are fetched there
 # with 'apt-get download linux-source-6.12=<version>' when missing, nothing is installed): the kernel
@@ -12,7 +13,8 @@
 # and the hunk). Then mm/vmstat.o, mm/shmem.o and mm/shmem/ are compiled with W=1 and a small
 # config (tinyconfig + configs/base.config + configs/bench.config, as scripts/kernel.sh merges
 # them), and no warning may be new against that version's pristine files.
-# Prints KTAP lines, a markdown table (also in OLDER_DIR/table.md) and 'N passed, N failed'.
+# Prints KTAP lines, a markdown table (also in OLDER_TABLE, default OLDER_DIR/table.md) and
+# 'N passed, N failed'.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,15 +37,16 @@ result() {
 
 # The export, made afresh from patches/ (cheap once the base commit exists).
 series=$odir/series
+mkdir -p "$odir" || die "cannot create $odir"
 "$TOP/scripts/series.sh" "$series" > "$odir/series.log" 2>&1 ||
 	{ cat "$odir/series.log" >&2; die "make series failed"; }
 mapfile -t exported < <(find "$series" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | LC_ALL=C sort)
 [ ${#exported[@]} -gt 0 ] || die "the export in $series has no patches"
 
-# The versions checked by default, as Debian ships them (bookworm-security); missing packages
-# are fetched with 'apt-get download' (OLDER_VERSIONS overrides the list, '' uses what is there).
-OLDER_VERSIONS=${OLDER_VERSIONS-6.12.107-1~deb12u1 6.12.111-1~deb12u1 6.12.113-1~deb12u1 6.12.115-2~deb12u1}
-mkdir -p "$odir"
+# The versions checked by default, as Debian ships them (bookworm-security), older and newer
+# than the pin of make test (DEB_VER in lib.sh); missing packages are fetched with 'apt-get
+# download' (OLDER_VERSIONS overrides the list, '' uses what is there).
+OLDER_VERSIONS=${OLDER_VERSIONS-6.12.107-1~deb12u1 6.12.111-1~deb12u1 6.12.113-1~deb12u1 6.12.115-2~deb12u1 6.12.118-1~deb12u1}
 for v in $OLDER_VERSIONS; do
 	[ -f "$odir/linux-source-6.12_${v}_all.deb" ] && continue
 	note "apt-get download linux-source-6.12=$v (into $odir)"
@@ -54,8 +57,11 @@ done
 debs=()
 if [ $# -gt 0 ]; then
 	for v in "$@"; do
-		d=$(find "$odir" -maxdepth 1 -name "linux-source-6.12_${v}-*_all.deb" | LC_ALL=C sort | tail -n 1)
-		[ -n "$d" ] || die "no $odir/linux-source-6.12_${v}-*_all.deb: in $odir run 'apt-get download linux-source-6.12=${v}-<debian revision>' (apt-cache policy linux-source-6.12 lists them)"
+		case $v in
+		*-*) d=$odir/linux-source-6.12_${v}_all.deb; [ -f "$d" ] || d= ;;
+		*) d=$(find "$odir" -maxdepth 1 -name "linux-source-6.12_${v}-*_all.deb" | LC_ALL=C sort | tail -n 1) ;;
+		esac
+		[ -n "$d" ] || die "no linux-source-6.12 package of $v in $odir: there run 'apt-get download linux-source-6.12=<version>' (apt-cache policy linux-source-6.12 lists them)"
 		debs+=("$d")
 	done
 else
@@ -162,27 +168,38 @@ for deb in "${debs[@]}"; do
 	result $? "$ver: no W=1 warning new against $ver's pristine files"
 	[ -n "$new" ] && echo "$new" | head -n 5 | sed 's/^/# /'
 	[ -n "$new" ] && build="$build, $(echo "$new" | wc -l) new warnings"
-	# compact: "0003 mm/shmem.c hunks 2,3,4,5 offset +13..+14" per patch and file
+	# compact: "0003 mm/shmem.c hunks 2,3,4,5 offset +13..+14 lines" per patch and file, and
+	# the hunks applied with fuzz apart: "0001 mm/shmem.c hunk 3 fuzz 2"
 	hunks=$(printf '%s\n' "${notes[@]}" | awk '
+		function range(a, b, sign) {
+			if (a == b) return sprintf(sign ? "%+d" : "%d", a)
+			return sprintf(sign ? "%+d..%+d" : "%d..%d", a, b)
+		}
 		/Hunk #/ {
 			key = $1 " " $2; sub(/:$/, "", key)
 			h = $4; sub(/^#/, "", h)
-			how = "offset"; v = 0
+			v = 0; f = 0
 			if (match($0, /offset -?[0-9]+/)) v = substr($0, RSTART + 7, RLENGTH - 7)
-			if ($0 ~ /fuzz/) how = "fuzz"
-			if (!(key in list)) { order[++n] = key; lo[key] = v; hi[key] = v }
+			if (match($0, /fuzz [0-9]+/)) { f = substr($0, RSTART + 5, RLENGTH - 5); key = key " fuzz" }
+			if (!(key in list)) { order[++n] = key; lo[key] = v; hi[key] = v; flo[key] = f; fhi[key] = f }
 			list[key] = list[key] (list[key] == "" ? "" : ",") h
-			kind[key] = (kind[key] == "fuzz" || how == "fuzz") ? "fuzz" : "offset"
 			if (v + 0 < lo[key] + 0) lo[key] = v
 			if (v + 0 > hi[key] + 0) hi[key] = v
+			if (f + 0 < flo[key] + 0) flo[key] = f
+			if (f + 0 > fhi[key] + 0) fhi[key] = f
 			next
 		}
 		{ other[++m] = $0 }
 		END {
 			for (i = 1; i <= n; i++) {
 				k = order[i]
-				r = (lo[k] == hi[k]) ? sprintf("%+d", lo[k]) : sprintf("%+d..%+d", lo[k], hi[k])
-				printf "%s%s hunks %s %s %s lines", (i > 1 ? "; " : ""), k, list[k], kind[k], r
+				r = range(lo[k], hi[k], 1)
+				w = (list[k] ~ /,/) ? "hunks" : "hunk"
+				if (k ~ / fuzz$/)
+					printf "%s%s %s %s fuzz %s%s", (i > 1 ? "; " : ""), substr(k, 1, length(k) - 5),
+						w, list[k], range(flo[k], fhi[k], 0), (r == "+0" ? "" : ", offset " r " lines")
+				else
+					printf "%s%s %s %s offset %s lines", (i > 1 ? "; " : ""), k, w, list[k], r
 			}
 			for (i = 1; i <= m; i++) printf "%s%s", (n + i > 1 ? "; " : ""), other[i]
 		}')
@@ -193,7 +210,7 @@ done
 	echo "| 6.12.y | Debian package | export applies | hunks not at their place (patch: file: hunk) | W=1 build of mm/vmstat.o mm/shmem.o mm/shmem/ | W=1 warnings pristine / with series |"
 	echo "|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
-} > "$odir/table.md"
-cat "$odir/table.md"
+} > "${OLDER_TABLE:-$odir/table.md}"
+cat "${OLDER_TABLE:-$odir/table.md}"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
