@@ -99,9 +99,10 @@ if [ "$what" = all ] || [ "$what" = export ]; then
 	out=$sdir/check-out
 	clone=$sdir/am
 	obj=$sdir/obj-am
-	linux_tree=$tree
+	linux_tree=$(cd "$tree" && pwd -P)	# a symlinked build/linux too
 	ga() { git -C "$clone" "$@"; }
 	exported_series=$(series_patches)
+	mkdir -p "$sdir"	# a fresh clone has no build/series yet
 	rm -rf "$out"	# never check an older export
 	"$TOP/scripts/series.sh" "$out" > "$sdir/check-series.log" 2>&1
 	result $? "make series exports patches/series ($(series_patches | wc -l) patches) to $out" "$sdir/check-series.log"

@@ -18,7 +18,7 @@
  *  - read_error_large: a large read fails once: the owner replaces its
  *    marker by order 0 entries, everyone swaps in page by page, all data
  *    comes back.
- *  - charge_fail_order0: the owner's charge fails (memory.max, no swap):
+ *  - charge_fail_order0: the owner's charge fails (memory.max 0, no swap):
  *    owner and waiters get ENOMEM, nothing changes; data intact afterwards.
  *  - charge_fail_large: the large charge fails, order 0 charges fit: the
  *    waiters and the owner swap in page by page, all data comes back.
@@ -292,6 +292,20 @@ static int limit_charges(struct env *e, long long room)
 	return cg_write(&e->cg, "memory.max", buf);
 }
 
+/*
+ * No charge can succeed: memory.max 0, no swap.  A limit at the usage was
+ * not enough: reclaim of the cgroup's own kernel objects (or a refilled
+ * per-cpu charge stock) could make room for one page, and the owner's charge
+ * then succeeded now and then.  The cgroup has no task (the test runs from
+ * the root cgroup; the charge goes to the cgroup that swapped the page out),
+ * so the limit's OOM finds nothing to kill.
+ */
+static int refuse_charges(struct env *e)
+{
+	return cg_write(&e->cg, "memory.swap.max", "0") ||
+	       cg_write(&e->cg, "memory.max", "0");
+}
+
 static int unlimit_charges(struct env *e)
 {
 	return cg_write(&e->cg, "memory.max", "max") ||
@@ -312,7 +326,7 @@ TEST_F_TIMEOUT(giveup, charge_fail_order0, 300)
 	ASSERT_EQ(0, order0_out(self, n, 63));
 	e->allow_oom = true;
 	env_quiet_console(e);
-	ASSERT_EQ(0, limit_charges(e, 0));
+	ASSERT_EQ(0, refuse_charges(e));
 	waits = race_giveup(self, &o, idx, false, w, widx,
 			    "owner's charge fails", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
@@ -521,7 +535,7 @@ TEST_F_TIMEOUT(giveup, punch_then_charge_fails, 300)
 	ASSERT_EQ(0, order0_out(self, n, 67));
 	e->allow_oom = true;
 	env_quiet_console(e);
-	ASSERT_EQ(0, limit_charges(e, 0));
+	ASSERT_EQ(0, refuse_charges(e));
 	max0 = cg_keyed(&e->cg, "memory.events", "max");
 	vm_snap(&v0);
 	base = v0.v[V_WAIT];
