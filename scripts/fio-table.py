@@ -182,14 +182,14 @@ def verdict(results):
             spread = max(max(v) / min(v) - 1 for v in others)
     if ic and wl:
         s = ("Believe the icount column: one vCPU under -icount runs the same instructions in "
-             "the same guest time every run (it repeats to about 0.1%); the wall-clock column is "
+             "the same guest time every run (it repeats to about 0.2%); the wall-clock column is "
              "real time on TCG vCPUs sharing this host")
         if spread is not None:
             s += (", and its per-round ratios spread by up to %.0f%% here: a wall-clock "
                   "difference inside that is noise" % (100 * spread))
         return s + "."
     if ic:
-        return ("icount only (RUN_WALL=0): deterministic, it repeats to about 0.1%; no real-time "
+        return ("icount only (RUN_WALL=0): deterministic, it repeats to about 0.2%; no real-time "
                 "figure.")
     s = "Wall clock only (RUN_ICOUNT=0): no deterministic figure to go by"
     if spread is not None:
