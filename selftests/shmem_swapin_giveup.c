@@ -119,41 +119,68 @@ static bool msg_says(const char *msg, int err)
 }
 
 /*
- * Start the owner on @oidx, then NWAITERS readers on @widx[] once it holds
- * its claim; wait until they all sleep on the marker.  Returns how many
- * marker waits were seen; @v0 and @v1 are the counters before and after, printed
- * under @what.
+ * Start the owner on @oidx, then, @lead_us later (it holds its claim by then),
+ * NWAITERS readers on @widx[]; return once they all sleep on the marker, with
+ * how many marker waits were seen (-1 if a thread could not start).  The
+ * claim stays held (debug_claim_delay_us): the caller may act in its window,
+ * then end_claim().
  */
-static long long race_giveup(FIXTURE_DATA(giveup) *self, struct owner *o,
-			     size_t oidx, bool inject, struct reader *w,
-			     const size_t *widx, const char *what,
-			     struct vmsnap *v0, struct vmsnap *v1)
+static long long hold_claim(FIXTURE_DATA(giveup) *self, struct owner *o,
+			    size_t oidx, bool inject, struct reader *w,
+			    const size_t *widx, long lead_us)
 {
 	struct vmsnap s;
 	long long base;
 	int i;
 
-	vm_snap(v0);
-	*v1 = *v0;		/* as it is, should the race fail to start */
-	base = v0->v[V_WAIT];
+	vm_snap(&s);
+	base = s.v[V_WAIT];
 	memset(o, 0, sizeof(*o));
 	o->t = &self->t;
 	o->idx = oidx;
 	o->inject = inject;
 	if (pthread_create(&o->tid, NULL, owner_fn, o))
 		return -1;
-	sleep_us(self->delay / 3);
+	sleep_us(lead_us);
 	for (i = 0; i < NWAITERS; i++)
 		if (reader_start(&w[i], &self->t, widx[i], M_PREAD))
 			return -1;
 	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
 	vm_snap(&s);
+	return s.v[V_WAIT] - base;
+}
+
+/* the owner and the waiters of hold_claim() are back */
+static void end_claim(struct owner *o, struct reader *w)
+{
+	int i;
+
 	pthread_join(o->tid, NULL);
 	for (i = 0; i < NWAITERS; i++)
 		pthread_join(w[i].tid, NULL);
+}
+
+/*
+ * hold_claim() and end_claim() with nothing in between: the owner fails on
+ * its own.  Returns how many marker waits were seen; @v0 and @v1 are the
+ * counters before and after, printed under @what.
+ */
+static long long race_giveup(FIXTURE_DATA(giveup) *self, struct owner *o,
+			     size_t oidx, bool inject, struct reader *w,
+			     const size_t *widx, const char *what,
+			     struct vmsnap *v0, struct vmsnap *v1)
+{
+	long long waits;
+
+	vm_snap(v0);
+	*v1 = *v0;		/* as it is, should the race fail to start */
+	waits = hold_claim(self, o, oidx, inject, w, widx, self->delay / 3);
+	if (waits < 0)
+		return -1;
+	end_claim(o, w);
 	vm_snap(v1);
 	vm_print(what, v0, v1);
-	return s.v[V_WAIT] - base;
+	return waits;
 }
 
 /* the file of the test: order 0 pages of a memfd, out */
@@ -433,6 +460,33 @@ static void *neighbour_fn(void *arg)
 	return NULL;
 }
 
+/* swap readahead of 8 slots (the default; the rig's is 0): restored in teardown */
+static int readahead_on(struct env *e)
+{
+	char cluster[16] = "";
+
+	read_str("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
+	return atoi(cluster) < 3 ? env_set_knob(e, "/proc/sys/vm/page-cluster", "3") : 0;
+}
+
+/*
+ * Swap cache path swapins (the mode switched for them) of the pages on either
+ * side of a held claim: their readahead windows, one of which holds the
+ * claimed slot (the file's slots are consecutive), read it into the swap cache.
+ */
+static int read_neighbours(struct tfile *t, struct neighbour *nb)
+{
+	int i, r = set_mode("swapcache");
+
+	for (i = 0; !r && i < 2; i++) {
+		nb[i].t = t;
+		r = pthread_create(&nb[i].tid, NULL, neighbour_fn, &nb[i]);
+		if (!r)
+			pthread_join(nb[i].tid, NULL);
+	}
+	return set_mode("bypass") || r ? -1 : 0;
+}
+
 TEST_F_TIMEOUT(giveup, pin_refused, 300)
 {
 	struct env *e = &self->e;
@@ -440,47 +494,23 @@ TEST_F_TIMEOUT(giveup, pin_refused, 300)
 	size_t n = 16, idx = 4, widx[NWAITERS] = { 4, 4, 4 };
 	struct reader w[NWAITERS];
 	struct neighbour nb[2] = { { .idx = 3 }, { .idx = 5 } };
-	struct vmsnap v0, v1, s;
-	char cluster[16] = "";
+	struct vmsnap v0, v1;
 	struct owner o;
-	long long base;
+	long long waits;
 	int i;
 
 	ASSERT_EQ(0, order0_out(self, n, 66));
-	/* swap readahead of 8 slots (the default): restored in teardown */
-	read_str("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
-	if (atoi(cluster) < 3)
-		ASSERT_OK(env_set_knob(e, "/proc/sys/vm/page-cluster", "3"));
-	nb[0].t = nb[1].t = t;
+	ASSERT_OK(readahead_on(e));
 	vm_snap(&v0);
-	base = v0.v[V_WAIT];
-	memset(&o, 0, sizeof(o));
-	o.t = t;
-	o.idx = idx;
-	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
-	sleep_us(self->delay / 4);
-	for (i = 0; i < NWAITERS; i++)
-		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
-	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
-	/*
-	 * While the owner still holds its claim unpinned: swap cache path
-	 * swapins of the pages on either side read their readahead windows,
-	 * one of which holds our slot (the file's slots are consecutive).
-	 */
-	ASSERT_OK(set_mode("swapcache"));
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, pthread_create(&nb[i].tid, NULL, neighbour_fn, &nb[i]));
-		pthread_join(nb[i].tid, NULL);
-	}
-	ASSERT_OK(set_mode("bypass"));
-	vm_snap(&s);
-	pthread_join(o.tid, NULL);
-	for (i = 0; i < NWAITERS; i++)
-		pthread_join(w[i].tid, NULL);
+	waits = hold_claim(self, &o, idx, false, w, widx, self->delay / 4);
+	ASSERT_LE(0, waits);
+	/* while the owner still holds its claim unpinned */
+	ASSERT_OK(read_neighbours(t, nb));
+	end_claim(&o, w);
 	vm_snap(&v1);
 	vm_print("readahead takes the claimed slot before the pin", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
-	EXPECT_WAITED(s.v[V_WAIT] - base);
+	EXPECT_WAITED(waits);
 	/* the owner met the readahead folio: it took the swap cache path */
 	EXPECT_GE(vm_d(&v0, &v1, V_FALLBACK), 1);
 	EXPECT_EQ(t->gen[idx], o.gen) TH_LOG("owner: %s", o.msg);
@@ -527,10 +557,9 @@ TEST_F_TIMEOUT(giveup, punch_then_charge_fails, 300)
 	struct tfile *t = &self->t;
 	size_t n = 16, idx = 7, widx[NWAITERS] = { 7, 7, 7 };
 	struct reader w[NWAITERS];
-	struct vmsnap v0, v1, s;
-	long long base, max0;
+	struct vmsnap v0, v1;
+	long long waits, max0;
 	struct owner o;
-	int i;
 
 	ASSERT_EQ(0, order0_out(self, n, 67));
 	e->allow_oom = true;
@@ -538,25 +567,15 @@ TEST_F_TIMEOUT(giveup, punch_then_charge_fails, 300)
 	ASSERT_EQ(0, refuse_charges(e));
 	max0 = cg_keyed(&e->cg, "memory.events", "max");
 	vm_snap(&v0);
-	base = v0.v[V_WAIT];
-	memset(&o, 0, sizeof(o));
-	o.t = t;
-	o.idx = idx;
-	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
-	sleep_us(self->delay / 4);
-	for (i = 0; i < NWAITERS; i++)
-		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
-	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
-	vm_snap(&s);
+	waits = hold_claim(self, &o, idx, false, w, widx, self->delay / 4);
+	ASSERT_LE(0, waits);
 	/* within the claim: the punch takes the marker, the slot is the owner's */
 	ASSERT_EQ(0, punch_page(t, idx));
-	pthread_join(o.tid, NULL);
-	for (i = 0; i < NWAITERS; i++)
-		pthread_join(w[i].tid, NULL);
+	end_claim(&o, w);
 	vm_snap(&v1);
 	vm_print("punch in the claim window, then the charge fails", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
-	EXPECT_WAITED(s.v[V_WAIT] - base);
+	EXPECT_WAITED(waits);
 	/* the owner did try to charge (after the punch): the limit was hit */
 	EXPECT_GT(cg_keyed(&e->cg, "memory.events", "max"), max0)
 		TH_LOG("the owner's charge never hit memory.max: the path was not taken");
@@ -577,43 +596,24 @@ TEST_F_TIMEOUT(giveup, punch_then_pin_refused, 300)
 	size_t n = 16, idx = 4, widx[NWAITERS] = { 4, 4, 4 };
 	struct reader w[NWAITERS];
 	struct neighbour nb[2] = { { .idx = 3 }, { .idx = 5 } };
-	struct vmsnap v0, v1, s;
-	char cluster[16] = "";
+	struct vmsnap v0, v1;
 	struct owner o;
-	long long base;
+	long long waits;
 	int i;
 
 	ASSERT_EQ(0, order0_out(self, n, 68));
-	read_str("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
-	if (atoi(cluster) < 3)
-		ASSERT_OK(env_set_knob(e, "/proc/sys/vm/page-cluster", "3"));
-	nb[0].t = nb[1].t = t;
+	ASSERT_OK(readahead_on(e));
 	vm_snap(&v0);
-	base = v0.v[V_WAIT];
-	memset(&o, 0, sizeof(o));
-	o.t = t;
-	o.idx = idx;
-	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
-	sleep_us(self->delay / 4);
-	for (i = 0; i < NWAITERS; i++)
-		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
-	vm_wait_above(V_WAIT, base + NWAITERS - 1, 5000000);
-	vm_snap(&s);
+	waits = hold_claim(self, &o, idx, false, w, widx, self->delay / 4);
+	ASSERT_LE(0, waits);
 	/* within the claim: readahead reads the slot, then the punch takes the marker */
-	ASSERT_OK(set_mode("swapcache"));
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, pthread_create(&nb[i].tid, NULL, neighbour_fn, &nb[i]));
-		pthread_join(nb[i].tid, NULL);
-	}
-	ASSERT_OK(set_mode("bypass"));
+	ASSERT_OK(read_neighbours(t, nb));
 	ASSERT_EQ(0, punch_page(t, idx));
-	pthread_join(o.tid, NULL);
-	for (i = 0; i < NWAITERS; i++)
-		pthread_join(w[i].tid, NULL);
+	end_claim(&o, w);
 	vm_snap(&v1);
 	vm_print("readahead and a punch in the claim window", &v0, &v1);
 	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
-	EXPECT_WAITED(s.v[V_WAIT] - base);
+	EXPECT_WAITED(waits);
 	EXPECT_EQ(1, vm_d(&v0, &v1, V_HANDOFF));
 	/* the owner's bypass did not happen; only the neighbours went through the cache */
 	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS));

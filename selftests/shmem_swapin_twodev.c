@@ -115,6 +115,14 @@ static int use_up_slot_caches(FIXTURE_DATA(twodev) *self)
 		TH_LOG("file b did not go to %s (Used %lld kB)", self->sd1.path, __u1);\
 } while (0)
 
+/* both files closed, the second device removed (before the accounting check) */
+#define TWO_FILES_DONE() do {						\
+	tf_close(&self->a);						\
+	tf_close(&self->b);						\
+	ASSERT_EQ(0, zram_swap_remove(&self->sd1));			\
+	self->sd1.path[0] = 0;						\
+} while (0)
+
 static int set_claim_delay(struct env *e, long us)
 {
 	char buf[32];
@@ -164,10 +172,7 @@ TEST_F_TIMEOUT(twodev, both_types, 300)
 	 */
 	used1 = swapdev_used_kb(&self->sd1);
 	diag("%s: %lld kB in use before the drain", self->sd1.path, used1);
-	tf_close(&self->a);
-	tf_close(&self->b);
-	ASSERT_EQ(0, zram_swap_remove(&self->sd1));
-	self->sd1.path[0] = 0;
+	TWO_FILES_DONE();
 	CHECK_BACK(e);
 }
 
@@ -258,10 +263,7 @@ TEST_F_TIMEOUT(twodev, swapoff_other_type, 300)
 
 	EXPECT_EQ(0, tf_verify(&self->a, 0, NPAGES, VIA_PREAD, "file a at the end"));
 	EXPECT_EQ(0, tf_verify(&self->b, 0, NPAGES, VIA_PREAD, "file b at the end"));
-	tf_close(&self->a);
-	tf_close(&self->b);
-	ASSERT_EQ(0, zram_swap_remove(&self->sd1));
-	self->sd1.path[0] = 0;
+	TWO_FILES_DONE();
 	CHECK_BACK(e);
 }
 
@@ -322,10 +324,7 @@ TEST_F_TIMEOUT(twodev, swapoff_only_handoff, 300)
 	ASSERT_EQ(0, do_swapon(&e->sd));
 	EXPECT_EQ(0, tf_verify(&self->a, 0, NPAGES, VIA_PREAD, "file a (a hole)"));
 	EXPECT_EQ(0, tf_verify(&self->b, 0, NPAGES, VIA_PREAD, "file b at the end"));
-	tf_close(&self->a);
-	tf_close(&self->b);
-	ASSERT_EQ(0, zram_swap_remove(&self->sd1));
-	self->sd1.path[0] = 0;
+	TWO_FILES_DONE();
 	CHECK_BACK(e);
 }
 
