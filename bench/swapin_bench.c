@@ -284,6 +284,13 @@ static void print_result(struct result *r)
 		}
 		fclose(f);
 	}
+	/* the bypass with batching off reports as bypass-nobatch */
+	f = fopen("/sys/kernel/mm/shmem_swapin/batch", "r");
+	if (f) {
+		if (fgetc(f) == '0' && !strcmp(mode, "bypass"))
+			snprintf(mode, sizeof(mode), "bypass-nobatch");
+		fclose(f);
+	}
 	printf("{\"test\": \"%s\", \"mode\": \"%s\", \"pages\": %zu, \"resident_before\": %zu, "
 	       "\"bad_pages\": %zu, \"seconds\": %.6f, \"mib_s\": %.2f",
 	       r->test, mode, r->pages, r->resident_before, r->bad, r->seconds,

@@ -2,12 +2,12 @@
 # Guest setup, sourced by jobs: zram swap, a memory cgroup, a tmpfs mount.
 # Parameters (environment, with defaults):
 #   ZRAM_SIZE=1G ZRAM_ALGO=lz4   zram swap device size and compressor
-#   PAGE_CLUSTER=0               vm.page-cluster (swap readahead, 2^N pages)
+#   PAGE_CLUSTER=3               vm.page-cluster (swap readahead, 2^N pages; 3 is the default)
 #   CG=shmbp CG_MAX=max CG_HIGH=max CG_SWAP_MAX=max   cgroup v2 group for the workload
 #   TMPFS_DIR=/mnt/tmpfs TMPFS_SIZE=2G TMPFS_HUGE=never   the workload's tmpfs
 #   SWAPIN_MODE=bypass           /sys/kernel/mm/shmem_swapin/mode, when the kernel has it
 #   ZSWAP=N                      zswap on (Y) or off
-: "${ZRAM_SIZE:=1G}" "${ZRAM_ALGO:=lz4}" "${PAGE_CLUSTER:=0}"
+: "${ZRAM_SIZE:=1G}" "${ZRAM_ALGO:=lz4}" "${PAGE_CLUSTER:=3}"
 : "${CG:=shmbp}" "${CG_MAX:=max}" "${CG_HIGH:=max}" "${CG_SWAP_MAX:=max}"
 : "${TMPFS_DIR:=/mnt/tmpfs}" "${TMPFS_SIZE:=2G}" "${TMPFS_HUGE:=never}"
 : "${SWAPIN_MODE:=bypass}" "${ZSWAP:=N}"
@@ -50,9 +50,19 @@ set_zswap() {
 	[ "$(cat "$f")" = "$1" ] || echo "$1" > "$f"
 }
 
+# MODE: a value of /sys/kernel/mm/shmem_swapin/mode; MODE-nobatch: that mode with the
+# batch knob off (it is on otherwise, where the kernel has it).
 set_swapin_mode() {
+	_batch=1
+	case $1 in *-nobatch) _batch=0 ;; esac
 	if [ -w /sys/kernel/mm/shmem_swapin/mode ]; then
-		echo "$1" > /sys/kernel/mm/shmem_swapin/mode || setup_fail "swapin mode $1"
+		echo "${1%-nobatch}" > /sys/kernel/mm/shmem_swapin/mode || setup_fail "swapin mode $1"
+		if [ -w /sys/kernel/mm/shmem_swapin/batch ]; then
+			echo "$_batch" > /sys/kernel/mm/shmem_swapin/batch
+		elif [ "$_batch" = 0 ]; then
+			echo "setup: kernel has no /sys/kernel/mm/shmem_swapin/batch" >&2
+			return 1
+		fi
 	elif [ "$1" != swapcache ]; then
 		echo "setup: kernel has no /sys/kernel/mm/shmem_swapin/mode (stock kernel?)" >&2
 		return 1

@@ -140,6 +140,8 @@ TEST_F_TIMEOUT(twodev, both_types, 300)
 	int i;
 
 	TWO_FILES_OUT(71, 72);
+	/* exactly one swapin per device: no neighbours in batches */
+	ASSERT_OK(env_batch_off(e));
 	ASSERT_OK(set_claim_delay(e, self->delay));
 	vm_snap(&v0);
 	/* an owner on each device, then a waiter on each marker */

@@ -158,6 +158,11 @@ int env_set_knob(struct env *e, const char *path, const char *val)
 	return set_knob(path, val, true);
 }
 
+int env_batch_off(struct env *e)
+{
+	return path_exists(SWAPIN_BATCH) ? env_set_knob(e, SWAPIN_BATCH, "0") : 0;
+}
+
 int env_quiet_console(struct env *e)
 {
 	(void)e;
@@ -305,6 +310,11 @@ int env_setup(struct env *e, const char *test_name)
 		env_set_knob(e, SWAPIN_MODE, "bypass");
 	if (path_exists(SWAPIN_DELAY))
 		env_set_knob(e, SWAPIN_DELAY, "0");
+	/* batching on (the default), its debug window closed */
+	if (path_exists(SWAPIN_BATCH))
+		env_set_knob(e, SWAPIN_BATCH, "1");
+	if (path_exists(SWAPIN_BATCH_DELAY))
+		env_set_knob(e, SWAPIN_BATCH_DELAY, "0");
 	/*
 	 * khugepaged off for the test (it only sleeps an hour between scans):
 	 * 6.12's khugepaged collapses an anonymous shared mapping into PMD

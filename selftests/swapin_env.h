@@ -56,6 +56,12 @@ void env_teardown(struct env *e);
 /* set a sysfs knob, remembering the old value for teardown (journal) */
 int env_set_knob(struct env *e, const char *path, const char *val);
 /*
+ * Batched bypass off for this test (journaled, like env_set_knob()): for
+ * scenarios that count swapins, marker waits or charges page by page;
+ * shmem_swapin_batch tests batches.  0 also on a kernel without batching.
+ */
+int env_batch_off(struct env *e);
+/*
  * Keep expected kernel reports (memcg OOM) off the console, where the rig's
  * console check would take their "Call Trace:" for a kernel problem; they
  * stay in /dev/kmsg, which env_kmsg_check() scans.  Restored in teardown.

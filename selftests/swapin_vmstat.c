@@ -35,6 +35,7 @@ const char *const vm_names[V_NR] = {
 	[V_BYPASS_MTHP] = "shmem_swapin_bypass_mthp",
 	[V_BYPASS_PMD] = "shmem_swapin_bypass_pmd",
 	[V_LARGE_FALLBACK] = "shmem_swapin_large_fallback",
+	[V_BATCH] = "shmem_swapin_batch",
 };
 
 int vm_snap(struct vmsnap *s)

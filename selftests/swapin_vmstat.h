@@ -17,6 +17,8 @@
 #define SWAPIN_SYSFS_DIR	"/sys/kernel/mm/shmem_swapin"
 #define SWAPIN_MODE		SWAPIN_SYSFS_DIR "/mode"
 #define SWAPIN_DELAY		SWAPIN_SYSFS_DIR "/debug_delay_us"
+#define SWAPIN_BATCH		SWAPIN_SYSFS_DIR "/batch"
+#define SWAPIN_BATCH_DELAY	SWAPIN_SYSFS_DIR "/debug_batch_delay_us"
 #define ZSWAP_ENABLED		"/sys/module/zswap/parameters/enabled"
 #define ZSWAP_SHRINKER		"/sys/module/zswap/parameters/shrinker_enabled"
 #define THP_DIR			"/sys/kernel/mm/transparent_hugepage"
@@ -31,6 +33,8 @@ enum {
 	V_PGMAJFAULT, V_OOM_KILL,
 	/* large swap entries (0 where the kernel does not count them) */
 	V_BYPASS_MTHP, V_BYPASS_PMD, V_LARGE_FALLBACK,
+	/* order 0 neighbours swapped in by batches (0 without batching) */
+	V_BATCH,
 	V_NR
 };
 #define V_NR_FEATURE 5

@@ -35,6 +35,7 @@ static wait_queue_head_t shmem_marker_wait_table[SHMEM_MARKER_WAIT_SIZE] __cache
 #define SHMEM_SWAPIN_DELAY_KNOB	IS_ENABLED(CONFIG_DEBUG_VM)
 
 static int shmem_swapin_mode_value __read_mostly = SHMEM_SWAPIN_MODE_BYPASS;
+static bool shmem_swapin_batch_value __read_mostly = true;
 
 /*
  * Swap slots of markers that truncation removed, whose owners have not yet
@@ -332,9 +333,21 @@ enum shmem_swapin_mode shmem_swapin_mode(void)
 	return READ_ONCE(shmem_swapin_mode_value);
 }
 
+/**
+ * shmem_swapin_batch_enabled - whether sequential swapins take neighbours
+ *
+ * Return: true if an order 0 bypass swapin that continues a sequential run
+ * may swap in its order 0 neighbours in the same batch (the batch knob).
+ */
+bool shmem_swapin_batch_enabled(void)
+{
+	return READ_ONCE(shmem_swapin_batch_value);
+}
+
 #if SHMEM_SWAPIN_DELAY_KNOB
 static unsigned int shmem_swapin_delay_us;
 static unsigned int shmem_swapin_claim_delay_us;
+static unsigned int shmem_swapin_batch_delay_us;
 
 /**
  * shmem_swapin_debug_delay - widen the window in which a marker is held
@@ -365,12 +378,31 @@ void shmem_swapin_debug_claim_delay(void)
 	if (us)
 		fsleep(us);
 }
+
+/**
+ * shmem_swapin_debug_batch_delay - hold a batch's neighbours claimed
+ *
+ * Debug kernels only: sleep for debug_batch_delay_us once a batch's
+ * neighbours are claimed, pinned and charged, before they are read, so that
+ * tests can truncate, punch or swap off under a batch in flight.
+ */
+void shmem_swapin_debug_batch_delay(void)
+{
+	unsigned int us = READ_ONCE(shmem_swapin_batch_delay_us);
+
+	if (us)
+		fsleep(us);
+}
 #else
 void shmem_swapin_debug_delay(void)
 {
 }
 
 void shmem_swapin_debug_claim_delay(void)
+{
+}
+
+void shmem_swapin_debug_batch_delay(void)
 {
 }
 #endif
@@ -406,6 +438,26 @@ static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute mode_attr = __ATTR_RW(mode);
+
+static ssize_t batch_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(shmem_swapin_batch_value));
+}
+
+static ssize_t batch_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	bool on;
+	int err = kstrtobool(buf, &on);
+
+	if (err)
+		return err;
+	WRITE_ONCE(shmem_swapin_batch_value, on);
+	return count;
+}
+
+static struct kobj_attribute batch_attr = __ATTR_RW(batch);
 
 #if SHMEM_SWAPIN_DELAY_KNOB
 static ssize_t debug_delay_us_show(struct kobject *kobj,
@@ -453,13 +505,32 @@ static ssize_t debug_claim_delay_us_store(struct kobject *kobj,
 
 static struct kobj_attribute debug_claim_delay_us_attr =
 	__ATTR_RW(debug_claim_delay_us);
+
+static ssize_t debug_batch_delay_us_show(struct kobject *kobj,
+					 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_batch_delay_us));
+}
+
+static ssize_t debug_batch_delay_us_store(struct kobject *kobj,
+					  struct kobj_attribute *attr,
+					  const char *buf, size_t count)
+{
+	return shmem_swapin_delay_store(&shmem_swapin_batch_delay_us, buf,
+					count);
+}
+
+static struct kobj_attribute debug_batch_delay_us_attr =
+	__ATTR_RW(debug_batch_delay_us);
 #endif
 
 static struct attribute *shmem_swapin_attrs[] = {
 	&mode_attr.attr,
+	&batch_attr.attr,
 #if SHMEM_SWAPIN_DELAY_KNOB
 	&debug_delay_us_attr.attr,
 	&debug_claim_delay_us_attr.attr,
+	&debug_batch_delay_us_attr.attr,
 #endif
 	NULL,
 };

@@ -102,8 +102,10 @@ void shmem_marker_handoff_wake(struct address_space *mapping, pgoff_t index);
 void shmem_swapin_handoff_done(swp_entry_t swap);
 int shmem_swapin_wait_handoffs(unsigned int type);
 enum shmem_swapin_mode shmem_swapin_mode(void);
+bool shmem_swapin_batch_enabled(void);
 void shmem_swapin_debug_delay(void);
 void shmem_swapin_debug_claim_delay(void);
+void shmem_swapin_debug_batch_delay(void);
 
 #else /* !CONFIG_SWAP */
 
@@ -140,11 +142,20 @@ static inline enum shmem_swapin_mode shmem_swapin_mode(void)
 	return SHMEM_SWAPIN_MODE_SWAPCACHE;
 }
 
+static inline bool shmem_swapin_batch_enabled(void)
+{
+	return false;
+}
+
 static inline void shmem_swapin_debug_delay(void)
 {
 }
 
 static inline void shmem_swapin_debug_claim_delay(void)
+{
+}
+
+static inline void shmem_swapin_debug_batch_delay(void)
 {
 }
 

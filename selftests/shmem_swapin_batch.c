@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Batched bypass: an order 0 swapin that continues a sequential run takes
+ * its order 0 neighbours (the rest of the 2^page-cluster readahead window,
+ * on the slots after its own) under one marker each, and installs them.
+ *
+ *  - sequential_map, sequential_read: with vm.page-cluster 3, a sequential
+ *    swapin by faults, then by read(), swaps 7 of every 8 pages in by
+ *    batches (shmem_swapin_batch), reads every page once, takes one major
+ *    fault per window instead of one per page; with the batch knob off, or
+ *    page-cluster 0, nothing is batched and every page faults (today's
+ *    behaviour); data and accounting as always.
+ *  - one_fault_maps_window: the fault that takes a batch maps all of it.
+ *  - random_no_batch: faults in a scattered order never batch: random
+ *    access pays no neighbour reads (each page is read once, when asked).
+ *  - neighbour_waiters: tasks reading a neighbour while the batch holds it
+ *    sleep on its marker and get their page from the batch.
+ *  - punch_mid_batch, truncate_mid_batch: a hole punched over two claimed
+ *    neighbours, or a truncation below them, while the batch holds them:
+ *    the markers are handed off, the owner drops those pages and frees
+ *    their slots (swap back to the baseline), the rest is installed.
+ *  - swapoff_mid_batch: swapoff while the batch holds its markers: it
+ *    waits for them and completes; every page comes back.
+ *  - memcg_limit_half: the second half of the window was swapped out from
+ *    a cgroup that cannot be charged: the batch stops there, the pages it
+ *    could not charge stay on swap, untouched, until they can be.
+ *  - batch_input: the knob takes booleans only.
+ *
+ * The windows are held open with debug_batch_delay_us (debug kernels).
+ * See docs/testing.md.
+ */
+#include "swapin_test.h"
+#include "swapin_util.h"
+#include "swapin_vmstat.h"
+#include "swapin_cgroup.h"
+#include "swapin_files.h"
+#include "swapin_env.h"
+
+#include <linux/falloc.h>
+
+#define WINDOW		8	/* 2^page-cluster at the default 3 */
+#define PAGE_CLUSTER	"/proc/sys/vm/page-cluster"
+
+FIXTURE(batch) {
+	struct env e;
+	struct tfile t;
+	long delay;		/* batch window, us */
+};
+
+FIXTURE_SETUP(batch)
+{
+	int r = env_setup(&self->e, _metadata->name);
+
+	ASSERT_EQ(0, r) TH_LOG("setup: %s", self->e.err);
+	self->t.fd = -1;
+	if (!path_exists(SWAPIN_BATCH) || !path_exists(SWAPIN_BATCH_DELAY))
+		SKIP(return, "no %s or %s (kernel without batching, or without CONFIG_DEBUG_VM)",
+		     SWAPIN_BATCH, SWAPIN_BATCH_DELAY);
+	ASSERT_OK(env_set_knob(&self->e, PAGE_CLUSTER, "3"));
+	self->delay = race_delay_us(300000);
+}
+
+FIXTURE_TEARDOWN(batch)
+{
+	tf_close(&self->t);
+	env_teardown(&self->e);
+}
+
+/* @n order 0 pages of a memfd written from the test's cgroup, then out */
+static int file_out(FIXTURE_DATA(batch) *self, size_t n, unsigned int id)
+{
+	struct tfile *t = &self->t;
+
+	if (tf_memfd(t, "batch", n, id, 0) || tf_map(t, PROT_READ | PROT_WRITE) ||
+	    cg_enter(&self->e.cg) || tf_write(t, 0, n, 1) || cg_leave())
+		return -1;
+	return force_out(t, 0, n, &self->e.cg);
+}
+
+static void touch_seq(struct tfile *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		(void)*(volatile char *)(t->map + i * ps);
+}
+
+static long read_seq(struct tfile *t, size_t n)
+{
+	char *buf = malloc(ps);
+	size_t i;
+	long bad = 0;
+
+	for (i = 0; buf && i < n; i++)
+		if (pread(t->fd, buf, ps, i * ps) != (ssize_t)ps)
+			bad++;
+	free(buf);
+	return buf ? bad : -1;
+}
+
+/*
+ * One sequential swapin of @n pages, by faults (@by_read false) or read(),
+ * with the batch knob at @on and page-cluster at @cluster; checks what a
+ * batch must do (or not do) and the data, and returns the snapshot deltas.
+ */
+static void seq_swapin(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(batch) *self, bool by_read, bool on,
+		       const char *cluster, size_t n, unsigned int id)
+{
+	struct tfile *t = &self->t;
+	struct vmsnap v0, v1;
+	char what[128];
+	long long batched, major;
+
+	snprintf(what, sizeof(what), "%s, batch %s, page-cluster %s",
+		 by_read ? "read()" : "faults", on ? "on" : "off", cluster);
+	ASSERT_OK(env_set_knob(&self->e, SWAPIN_BATCH, on ? "1" : "0"));
+	ASSERT_OK(env_set_knob(&self->e, PAGE_CLUSTER, cluster));
+	ASSERT_EQ(0, file_out(self, n, id));
+	vm_snap(&v0);
+	if (by_read) {
+		ASSERT_EQ(0, read_seq(t, n));
+	} else {
+		touch_seq(t, n);
+	}
+	vm_snap(&v1);
+	vm_print(what, &v0, &v1);
+	batched = vm_d(&v0, &v1, V_BATCH);
+	major = vm_d(&v0, &v1, V_PGMAJFAULT);
+	diag("%s: %lld pages batched, %lld major faults for %zu pages",
+	     what, batched, major, n);
+
+	EXPECT_PAGES("shmem_swapin_bypass", vm_d(&v0, &v1, V_BYPASS), n);
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_SWAPCACHE));
+	/* every page read once: no neighbour read for nothing */
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), n);
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_PSWPOUT))
+		TH_LOG("%s: pages written out again during the swapin", what);
+	if (on && atoi(cluster) == 3) {
+		/* 7 of every window of 8 come with the first */
+		EXPECT_GE(batched, (long long)(n / WINDOW * (WINDOW - 1)))
+			TH_LOG("%s: only %lld pages came in batches", what, batched);
+		EXPECT_LE(batched, (long long)n);
+		if (!by_read) {
+			EXPECT_LE(major, (long long)(n / WINDOW + SLACK))
+				TH_LOG("%s: %lld major faults, one per window expected",
+				       what, major);
+		}
+	} else {
+		EXPECT_EQ(0, batched) TH_LOG("%s: batched %lld pages", what, batched);
+		if (!by_read)
+			EXPECT_GE(major, (long long)n);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, what));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+TEST_F_TIMEOUT(batch, sequential_map, 300)
+{
+	size_t n = scaled(1024) / WINDOW * WINDOW;
+
+	seq_swapin(_metadata, self, false, true, "3", n, 11);
+	seq_swapin(_metadata, self, false, false, "3", n, 12);
+	seq_swapin(_metadata, self, false, true, "0", n, 13);
+}
+
+/* the fault that takes a batch maps it: the faults on the batch never come */
+TEST_F_TIMEOUT(batch, one_fault_maps_window, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 4 * WINDOW;
+	struct vmsnap v0, v1;
+	long mapped;
+
+	ASSERT_EQ(0, file_out(self, n, 15));
+	vm_snap(&v0);
+	(void)*(volatile char *)t->map;
+	vm_snap(&v1);
+	vm_print("one fault at the start of a window", &v0, &v1);
+	EXPECT_EQ(WINDOW - 1, vm_d(&v0, &v1, V_BATCH));
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_PGMAJFAULT));
+	mapped = tf_mapped(t, 0, WINDOW, NULL);
+	EXPECT_EQ(WINDOW, mapped)
+		TH_LOG("%ld of the window's %d pages mapped by its fault", mapped, WINDOW);
+	EXPECT_EQ(0, tf_mapped(t, WINDOW, n - WINDOW, NULL));
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after the window's fault"));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+TEST_F_TIMEOUT(batch, sequential_read, 300)
+{
+	size_t n = scaled(1024) / WINDOW * WINDOW;
+
+	seq_swapin(_metadata, self, true, true, "3", n, 21);
+	seq_swapin(_metadata, self, true, false, "3", n, 22);
+}
+
+TEST_F_TIMEOUT(batch, random_no_batch, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 1024, k;
+	struct vmsnap v0, v1;
+
+	ASSERT_EQ(0, file_out(self, n, 31));
+	vm_snap(&v0);
+	/* every step 97 pages on (mod n): never near the last swapin */
+	for (k = 1; k <= n; k++)
+		(void)*(volatile char *)(t->map + (k * 97 % n) * ps);
+	vm_snap(&v1);
+	vm_print("scattered faults", &v0, &v1);
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BATCH))
+		TH_LOG("scattered faults batched %lld pages", vm_d(&v0, &v1, V_BATCH));
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), n);
+	EXPECT_PAGES("shmem_swapin_bypass", vm_d(&v0, &v1, V_BYPASS), n);
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after scattered faults"));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+/*
+ * Start a read of page @idx that starts a batch, and return once the batch
+ * holds its neighbours (the main page is in, the window is open).
+ */
+static int batch_start(FIXTURE_DATA(batch) *self, struct reader *o, size_t idx)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", self->delay);
+	if (env_set_knob(&self->e, SWAPIN_BATCH_DELAY, buf))
+		return -1;
+	if (reader_start(o, &self->t, idx, M_PREAD))
+		return -1;
+	/* the main page's read is quick: the batch is in its window then */
+	sleep_us(self->delay / 3);
+	return 0;
+}
+
+static void batch_end(FIXTURE_DATA(batch) *self, struct reader *o)
+{
+	pthread_join(o->tid, NULL);
+	env_set_knob(&self->e, SWAPIN_BATCH_DELAY, "0");
+}
+
+TEST_F_TIMEOUT(batch, neighbour_waiters, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 16, widx[2] = { 3, 6 };
+	struct reader o, w[2];
+	struct vmsnap v0, v1;
+	int i;
+
+	ASSERT_EQ(0, file_out(self, n, 41));
+	vm_snap(&v0);
+	ASSERT_OK(batch_start(self, &o, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], i ? M_FAULT : M_PREAD));
+	}
+	vm_wait_above(V_WAIT, v0.v[V_WAIT] + 1, 5000000);
+	batch_end(self, &o);
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("readers of claimed neighbours", &v0, &v1);
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 2)
+		TH_LOG("the readers of claimed neighbours did not wait on their markers");
+	EXPECT_NO_FALLBACK(&v0, &v1);
+	EXPECT_EQ(WINDOW - 1, vm_d(&v0, &v1, V_BATCH));
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), WINDOW);
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("reader of page %zu: %s", widx[i], w[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the batch"));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+TEST_F_TIMEOUT(batch, punch_mid_batch, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 16, holes[2] = { 2, 5 };
+	struct vmsnap v0, v1;
+	struct reader o;
+	int i;
+
+	ASSERT_EQ(0, file_out(self, n, 51));
+	vm_snap(&v0);
+	ASSERT_OK(batch_start(self, &o, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				       holes[i] * ps, ps));
+		t->gen[holes[i]] = 0;
+	}
+	batch_end(self, &o);
+	vm_snap(&v1);
+	vm_print("holes punched in a batch", &v0, &v1);
+	EXPECT_EQ(2, vm_d(&v0, &v1, V_HANDOFF))
+		TH_LOG("the punch did not hand off the two claimed neighbours");
+	EXPECT_EQ(WINDOW - 1 - 2, vm_d(&v0, &v1, V_BATCH));
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the punched batch"));
+	EXPECT_EQ((long long)((n - 2) * ps / 512), tf_blocks(t));
+	tf_close(t);
+	/* the owner freed the slots the punch left it */
+	CHECK_BACK(&self->e);
+}
+
+TEST_F_TIMEOUT(batch, truncate_mid_batch, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 16, keep = 3, i;
+	struct vmsnap v0, v1;
+	struct reader o;
+
+	ASSERT_EQ(0, file_out(self, n, 61));
+	vm_snap(&v0);
+	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_EQ(0, ftruncate(t->fd, keep * ps));
+	batch_end(self, &o);
+	vm_snap(&v1);
+	vm_print("truncated under a batch", &v0, &v1);
+	/* pages 3..7 were claimed neighbours */
+	EXPECT_EQ(WINDOW - keep, vm_d(&v0, &v1, V_HANDOFF));
+	EXPECT_EQ(keep - 1, vm_d(&v0, &v1, V_BATCH));
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(0, tf_verify(t, 0, keep, VIA_PREAD, "below the truncation"));
+	EXPECT_EQ((long long)(keep * ps / 512), tf_blocks(t));
+	for (i = keep; i < n; i++)
+		t->gen[i] = 0;
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+struct swapoff_arg {
+	struct swapdev *sd;
+	int r;
+	uint64_t us;
+};
+
+static void *swapoff_fn(void *arg)
+{
+	struct swapoff_arg *a = arg;
+	uint64_t t0 = now_us();
+
+	a->r = do_swapoff(a->sd, 120);
+	a->us = now_us() - t0;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(batch, swapoff_mid_batch, 300)
+{
+	struct tfile *t = &self->t;
+	struct swapoff_arg a = { .sd = &self->e.sd };
+	size_t n = 16;
+	struct vmsnap v0, v1;
+	struct reader o;
+	pthread_t tid;
+
+	ASSERT_EQ(0, file_out(self, n, 71));
+	vm_snap(&v0);
+	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_EQ(0, pthread_create(&tid, NULL, swapoff_fn, &a));
+	batch_end(self, &o);
+	pthread_join(tid, NULL);
+	vm_snap(&v1);
+	vm_print("swapoff under a batch", &v0, &v1);
+	EXPECT_EQ(0, a.r) TH_LOG("swapoff failed: %s", strerror(-a.r));
+	diag("swapoff took %llu us (batch window %ld us)",
+	     (unsigned long long)a.us, self->delay);
+	/* swapoff met the batch's markers and slept on them */
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 1);
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after swapoff"));
+	EXPECT_EQ(0, do_swapon(&self->e.sd));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, half = WINDOW / 2;
+	struct vmsnap v0, v1, v2;
+	struct cg other;
+
+	ASSERT_EQ(0, tf_memfd(t, "batch", n, 81, 0));
+	ASSERT_EQ(0, tf_map(t, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, cg_create(&other, "batch-other"));
+	/* pages 0..3 and 8..15 belong to the test's cgroup, 4..7 to the other */
+	ASSERT_EQ(0, cg_enter(&e->cg));
+	ASSERT_EQ(0, tf_write(t, 0, half, 1));
+	ASSERT_EQ(0, tf_write(t, WINDOW, n - WINDOW, 1));
+	ASSERT_EQ(0, cg_enter(&other));
+	ASSERT_EQ(0, tf_write(t, half, half, 1));
+	ASSERT_EQ(0, cg_leave());
+	ASSERT_EQ(0, force_out(t, 0, n, &e->cg));
+	/* nothing can be charged to the other cgroup */
+	ASSERT_EQ(0, cg_write(&other, "memory.swap.max", "0"));
+	ASSERT_EQ(0, cg_write(&other, "memory.max", "0"));
+
+	vm_snap(&v0);
+	ASSERT_EQ(0, tf_verify(t, 0, 1, VIA_PREAD, "the page that starts the batch"));
+	vm_snap(&v1);
+	vm_print("batch into a cgroup that refuses", &v0, &v1);
+	EXPECT_EQ(half - 1, vm_d(&v0, &v1, V_BATCH))
+		TH_LOG("the batch did not stop at the first page it could not charge");
+	EXPECT_EQ((long)half, tf_resident(t, 0, WINDOW, NULL));
+	EXPECT_EQ(0, cg_read(&other, "memory.current"));
+
+	ASSERT_EQ(0, cg_write(&other, "memory.max", "max"));
+	ASSERT_EQ(0, cg_write(&other, "memory.swap.max", "max"));
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "with the limit lifted"));
+	vm_snap(&v2);
+	vm_print("the rest", &v1, &v2);
+	EXPECT_PAGES("pages read in all", vm_reads(&v0, &v2), n);
+	EXPECT_EQ((long long)(half * ps), cg_wait_shmem(&other, half * ps));
+	tf_close(t);
+	cg_destroy(&other);
+	CHECK_BACK(e);
+}
+
+TEST_F(batch, batch_input)
+{
+	char buf[16] = "";
+
+	EXPECT_NE(0, write_str(SWAPIN_BATCH, "maybe"));
+	EXPECT_NE(0, write_str(SWAPIN_BATCH, "2"));
+	ASSERT_EQ(0, env_set_knob(&self->e, SWAPIN_BATCH, "0"));
+	ASSERT_EQ(0, read_str(SWAPIN_BATCH, buf, sizeof(buf)));
+	EXPECT_EQ(0, atoi(buf));
+	ASSERT_EQ(0, env_set_knob(&self->e, SWAPIN_BATCH, "1"));
+	ASSERT_EQ(0, read_str(SWAPIN_BATCH, buf, sizeof(buf)));
+	EXPECT_EQ(1, atoi(buf));
+}
+
+TEST_HARNESS_MAIN
