@@ -46,7 +46,7 @@ knob_set() {
 
 benchenv_zram() {
 	zc=/sys/class/zram-control
-	if [ -w $zc/hot_add ]; then
+	if [ -e $zc/hot_add ]; then
 		n=$(cat $zc/hot_add) || setup_fail "zram hot_add"
 		ZRAM_DEV=zram$n
 	else
