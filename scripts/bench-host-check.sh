@@ -14,7 +14,7 @@ rc=0
 GUEST_MEM=${GUEST_MEM:-3072} GUEST_QUIET=${GUEST_QUIET:-1} \
 	"$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/benchhost.sh" benchhost "${BH_TIMEOUT:-3600}" || rc=1
 d=$(cat "$TOP/results/.last-benchhost")
-grep -a -E '^(SNAPSHOT|FAIL|make bench-host run)' "$d/console.log"
+grep -a -E '^(SNAPSHOT|FAIL|make bench-host run|setup:)' "$d/console.log"
 if [ "${STOCK:-1}" = 1 ]; then
 	JOB_ENV="BH_PHASE=refuse" GUEST_MEM=2048 GUEST_QUIET=${GUEST_QUIET:-1} \
 		"$TOP/scripts/guest.sh" "$stock" "$TOP/guest/jobs/benchhost.sh" benchhost-stock 900 || rc=1

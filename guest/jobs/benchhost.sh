@@ -6,7 +6,9 @@
 #   otherwise: snapshot the state make bench-host touches; run it (small sizes), snapshot;
 #   run it again, snapshot; run it and send SIGINT to its process group mid-run (Ctrl-C),
 #   snapshot; run it and send SIGTERM to the script alone mid-run, snapshot. Every snapshot
-#   must equal the first (the diff is printed otherwise), every whole run must pass.
+#   must equal the first (the diff is printed otherwise), every whole run must pass. Last,
+#   with zram0 swapped on at priority 200 by the job, it must refuse and leave zram0's swap
+#   as it was.
 # The state: swapon --show, /proc/swaps, /proc/sys/vm/*, /sys/kernel/mm/shmem_swapin/*,
 # the THP and khugepaged knobs, zswap's parameters, fault_around_bytes, the cgroup tree and
 # the root's subtree_control, the zram devices, /proc/mounts, /tmp.
@@ -135,6 +137,28 @@ interrupt() {
 }
 interrupt 3 INT group
 interrupt 4 TERM script
+
+# a swap of another's, on an existing zram device at a priority above bench-host's: it must
+# refuse (after undoing what it had begun) and leave that swap and device as they were
+echo "--- make bench-host, run 5, with /dev/zram0 swapped on at priority 200 (not its own)"
+echo lz4 > /sys/block/zram0/comp_algorithm
+echo 64M > /sys/block/zram0/disksize
+mkswap /dev/zram0 > /dev/null && swapon -p 200 /dev/zram0
+snap 5a
+make -s -C "$TOP" bench-host > run5.log 2>&1
+rc=$?
+grep -a -E '^(bench-env|bench-host|>>|error|setup)|FAILED' run5.log
+echo "make bench-host run 5: exit $rc"
+[ $rc != 0 ] || { echo "FAIL: make bench-host used a machine with a higher-priority swap"; fail=1; }
+snap 5b
+if cmp -s snap-5a.txt snap-5b.txt; then
+	echo "SNAPSHOT 5 (after the refusal, zram0 swap on): equal to the one before it"
+else
+	echo "SNAPSHOT 5 (after the refusal, zram0 swap on): DIFFERS:"; diff -u snap-5a.txt snap-5b.txt; fail=1
+fi
+swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset
+snap 6
+same 6 "zram0 swapped off and reset by the job"
 
 ls -d /mnt/results/bench-host-*/
 for d in /mnt/results/bench-host-*/; do
