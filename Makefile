@@ -15,7 +15,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 	flex bison bc libelf-dev libssl-dev cpio ccache gnuplot-nox sparse quilt spin \
 	stress-ng rsync xz-utils python3 gcc make util-linux
 
-.PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench stress \
+.PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench bench-host stress \
 	check-series checkpatch clean distclean series check-older check-newest deb check-fix \
 	coverage
 
@@ -29,6 +29,8 @@ help:
 	@echo "make selftests   build selftests/ on the host"
 	@echo "make model       spin: the protocol model and its broken variants"
 	@echo "make bench       benchmarks, all modes interleaved in one boot"
+	@echo "make bench-host  the same benchmarks natively, as root, on a machine booted with our kernel"
+	@echo "                 (make deb): own zram swap and cgroup, every change restored (docs/bench-host.md)"
 	@echo "make stress DURATION=600   race scenarios for as long as asked"
 	@echo "make upstream    kernel selftests (memfd, mm, cgroup) on stock 6.12.117 and ours"
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
@@ -83,6 +85,11 @@ bench: tree-peer
 	@$(TOP)/scripts/kernel.sh bench >/dev/null
 	@$(MAKE) -s selftests
 	@$(TOP)/scripts/bench.sh $(call KIMAGE,bench)
+
+# no kernel build: this machine runs the kernel (root is checked by the script)
+bench-host:
+	@$(MAKE) -s -C $(TOP)/bench
+	@$(TOP)/scripts/bench-host.sh
 
 stress: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null

@@ -127,16 +127,21 @@ static int check_page(const char *p, uint64_t idx)
 	       q[127] == page_word(idx, 127);
 }
 
-/* Peak Shmem and zram memory, sampled every 10 ms by a thread. */
+/*
+ * Peak Shmem and zram memory, sampled every 10 ms by a thread. The zram device is
+ * $SWAPIN_BENCH_ZRAM (make bench-host hot-adds one of its own), zram0 by default.
+ */
 static volatile int sampling;
 static long long peak_shmem_kb, peak_zram_bytes;
 
 static void *sampler(void *arg)
 {
-	char line[256];
+	const char *dev = getenv("SWAPIN_BENCH_ZRAM");
+	char line[256], mm_stat[128];
 	long long v, a, b, c;
 
 	(void)arg;
+	snprintf(mm_stat, sizeof(mm_stat), "/sys/block/%s/mm_stat", dev && *dev ? dev : "zram0");
 	while (sampling) {
 		FILE *f = fopen("/proc/meminfo", "r");
 
@@ -145,7 +150,7 @@ static void *sampler(void *arg)
 				peak_shmem_kb = v;
 		if (f)
 			fclose(f);
-		f = fopen("/sys/block/zram0/mm_stat", "r");
+		f = fopen(mm_stat, "r");
 		if (f && fscanf(f, "%lld %lld %lld", &a, &b, &c) == 3 && c > peak_zram_bytes)
 			peak_zram_bytes = c;
 		if (f)

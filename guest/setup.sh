@@ -14,16 +14,34 @@
 
 setup_fail() { echo "setup: $*" >&2; exit 1; }
 
+# knob_get FILE: a sysctl or sysfs knob's value; of a choice list ("always [never]"), the
+# chosen one.
+knob_get() {
+	_v=$(cat "$1") || return 1
+	case $_v in *"["*"]"*) _v=${_v#*[}; _v=${_v%%]*} ;; esac
+	echo "$_v"
+}
+
+# knob_set FILE VALUE: write a knob. guest/benchenv.sh replaces it with one that journals the
+# old value first, so that what a bench changes can be put back.
+knob_set() { echo "$2" > "$1"; }
+
+# zram_swapon DEV PRIORITY: give the zram device DEV (zram0, ...) its compressor and size and
+# swap on it
+zram_swapon() {
+	# the compressor has to be chosen before the size
+	echo "$ZRAM_ALGO" > "/sys/block/$1/comp_algorithm" || setup_fail "zram algorithm $ZRAM_ALGO"
+	echo "$ZRAM_SIZE" > "/sys/block/$1/disksize" || setup_fail "zram size $ZRAM_SIZE"
+	mkswap "/dev/$1" >/dev/null || setup_fail "mkswap"
+	swapon -p "$2" "/dev/$1" || setup_fail "swapon"
+}
+
 setup_zram() {
 	[ -e /sys/block/zram0 ] || setup_fail "no /sys/block/zram0 (CONFIG_ZRAM?)"
 	if grep -q '^/dev/zram0' /proc/swaps; then swapoff /dev/zram0 || setup_fail "swapoff"; fi
 	echo 1 > /sys/block/zram0/reset
-	# the compressor has to be chosen before the size
-	echo "$ZRAM_ALGO" > /sys/block/zram0/comp_algorithm || setup_fail "zram algorithm $ZRAM_ALGO"
-	echo "$ZRAM_SIZE" > /sys/block/zram0/disksize || setup_fail "zram size $ZRAM_SIZE"
-	mkswap /dev/zram0 >/dev/null || setup_fail "mkswap"
-	swapon -p 100 /dev/zram0 || setup_fail "swapon"
-	echo "$PAGE_CLUSTER" > /proc/sys/vm/page-cluster
+	zram_swapon zram0 100
+	knob_set /proc/sys/vm/page-cluster "$PAGE_CLUSTER"
 	set_zswap "$ZSWAP"
 }
 
@@ -47,7 +65,7 @@ setup_tmpfs() {
 set_zswap() {
 	local f=/sys/module/zswap/parameters/enabled
 	[ -w "$f" ] || return 0
-	[ "$(cat "$f")" = "$1" ] || echo "$1" > "$f"
+	[ "$(cat "$f")" = "$1" ] || knob_set "$f" "$1"
 }
 
 # MODE: a value of /sys/kernel/mm/shmem_swapin/mode; MODE-nobatch: that mode with the
@@ -56,9 +74,9 @@ set_swapin_mode() {
 	_batch=1
 	case $1 in *-nobatch) _batch=0 ;; esac
 	if [ -w /sys/kernel/mm/shmem_swapin/mode ]; then
-		echo "${1%-nobatch}" > /sys/kernel/mm/shmem_swapin/mode || setup_fail "swapin mode $1"
+		knob_set /sys/kernel/mm/shmem_swapin/mode "${1%-nobatch}" || setup_fail "swapin mode $1"
 		if [ -w /sys/kernel/mm/shmem_swapin/batch ]; then
-			echo "$_batch" > /sys/kernel/mm/shmem_swapin/batch
+			knob_set /sys/kernel/mm/shmem_swapin/batch "$_batch"
 		elif [ "$_batch" = 0 ]; then
 			echo "setup: kernel has no /sys/kernel/mm/shmem_swapin/batch" >&2
 			return 1

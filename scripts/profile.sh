@@ -12,7 +12,7 @@ need perf linux-perf
 make -s -C "$TOP/bench" || exit 1
 JOB_ENV=$(printf '%s\n' "PROF_MB=${PROF_MB:-512}" "PROF_MODES=\"${PROF_MODES:-swapcache bypass poll}\"" \
 	"PROF_TESTS=\"${PROF_TESTS:-seq-mmap seq-read anon-seq}\"" "PROF_PERIOD=${PROF_PERIOD:-1000000}" \
-	"FAULT_AROUND_BYTES=${FAULT_AROUND_BYTES:-}" "PAGE_CLUSTER=0" "ZRAM_ALGO=lz4") \
+	"FAULT_AROUND_BYTES=${FAULT_AROUND_BYTES:-}" "PAGE_CLUSTER=${PAGE_CLUSTER:-3}" "ZRAM_ALGO=lz4") \
 	GUEST_MEM=${GUEST_MEM:-3072} GUEST_SMP=1 QEMU_ACCEL="-accel tcg -icount shift=3,sleep=off" \
 	GUEST_QUIET=${GUEST_QUIET:-1} "$TOP/scripts/guest.sh" "$kernel" "$TOP/guest/jobs/profile.sh" \
 	profile "${PROF_TIMEOUT:-3600}" ||
