@@ -61,7 +61,7 @@ static const char *counters[] = {
 	"shmem_swapin_poll_wait", "shmem_swapin_wasted", "swap_ra", "zswpin",
 	"shmem_swapin_bypass_mthp", "shmem_swapin_bypass_pmd", "shmem_swapin_large_fallback",
 	"shmem_swapin_poll_retry", "shmem_swapin_poll_wake", "thp_swpout", "thp_swpout_fallback",
-	"pgmajfault", "pgfault",
+	"pgmajfault", "pgfault", "shmem_swapin_batch",
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 
