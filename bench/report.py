@@ -42,7 +42,9 @@ def load_dir(d):
     fio = []
     for p in sorted(glob.glob(os.path.join(d, "fio-*.json"))):
         name = os.path.basename(p)[4:-5]
-        rw, eng, mode, rnd = name.split("-")
+        # fio-RW-ENGINE-MODE-ROUND; a mode may hold a dash (bypass-nobatch)
+        parts = name.split("-")
+        rw, eng, mode, rnd = parts[0], parts[1], "-".join(parts[2:-1]), parts[-1]
         try:
             with open(p) as f:
                 j = json.load(f)["jobs"][0]
@@ -457,6 +459,13 @@ def targets(s, fs):
             p = s[ct]["bypass"]["lat_us"]["p999"]
             q = s[ct]["poll"]["lat_us"]["p999"]
             row("%s p99.9 (context): bypass / poll" % ct, "-", fmt(p / q if q else None, 3), None)
+        except KeyError:
+            pass
+    for key in ("read-psync", "read-mmap"):
+        try:
+            a = fs[key]["bypass"]["read"]["iops"]["median"]
+            b = fs[key]["swapcache"]["read"]["iops"]["median"]
+            row("fio %s IOPS: bypass / swapcache" % key, ">= 1.30", fmt(a / b, 3), a / b >= 1.30)
         except KeyError:
             pass
     for key in ("randread-psync", "randread-mmap"):

@@ -7,7 +7,7 @@
 # BENCH_MACHINE names the machine in meta.json (qemu guest, bare metal).
 : "${ROUNDS:=5}" "${MODES:=swapcache bypass poll}" "${SEQ_MB:=512}" "${RAND_MB:=128}"
 : "${CONT_THREADS:=16}" "${CONT_PAGES:=300}" "${ANON_MB:=512}" "${FIO:=1}" "${FIO_MB:=128}"
-: "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}" "${CONT_DELAY_US:=500}"
+: "${FIO_RWS:=read randread randrw}" "${FIO_RUNTIME:=5}" "${PARTS:=seq rand contend anon fio}" "${CONT_DELAY_US:=500}"
 : "${LARGE_MB:=256}" "${LARGE_MODES:=swapcache poll bypass}"
 : "${MULTI_MODES:=bypass poll poll-wq}" "${MULTI_GROUPS:=8}" "${MULTI_THREADS:=4}"
 : "${MULTI_PAGES:=100}" "${MULTI_DELAY_US:=500}"
@@ -176,7 +176,7 @@ bench_workload() {
 				in_cgroup fio --name=lay --directory="$TMPFS_DIR" --filename=fio.data \
 					--size="${FIO_MB}M" --rw=write --bs=1M --ioengine=psync --fallocate=none \
 					--buffer_compress_percentage=50 --refill_buffers --output=/dev/null
-				for rw in randread randrw; do
+				for rw in $FIO_RWS; do
 					for eng in psync mmap; do
 						cp /proc/vmstat "$BENCH_TMP/vm.0"
 						in_cgroup fio --name=swapin --directory="$TMPFS_DIR" --filename=fio.data \
