@@ -149,22 +149,27 @@ static inline void shmem_marker_sleep(struct address_space *mapping,
  * Whether @index still holds @marker; if so, *@base is the index the marker
  * is keyed on: the first index of the (possibly multi-index) entry, where its
  * owner and truncation wake.  Entry and order are read in one walk.
+ *
+ * Under the xarray lock, not RCU: every change of a marker's slot is made
+ * under that lock, but not always in one store.  A large owner that gives up
+ * splits its marker (shmem_swapin_unclaim()): xas_split() first publishes an
+ * order 0 copy of the marker at every index of the entry, and only then are
+ * the swap entries stored one by one, before the entry's first index is
+ * woken.  A lockless look in between found the marker at @index with order
+ * 0, keyed the wait on @index itself, and slept there for ever: nobody wakes
+ * @index.  Under the lock only the states before and after are seen.
  */
 static bool shmem_marker_lookup(struct address_space *mapping, pgoff_t index,
 				void *marker, pgoff_t *base)
 {
 	XA_STATE(xas, &mapping->i_pages, index);
-	bool found = false;
-	void *entry;
+	bool found;
 
-	rcu_read_lock();
-	do {
-		entry = xas_load(&xas);
-		found = entry == marker;
-		if (found)
-			*base = round_down(index, 1UL << xas_get_order(&xas));
-	} while (xas_retry(&xas, entry));
-	rcu_read_unlock();
+	xas_lock_irq(&xas);
+	found = xas_load(&xas) == marker;
+	if (found)
+		*base = round_down(index, 1UL << xas_get_order(&xas));
+	xas_unlock_irq(&xas);
 	return found;
 }
 
