@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Model checking of the shmem swapin marker protocol: model/marker.pml
-# (order 0, one index) and model/large.pml (one marker for a swap entry of
-# order 1, two indices, with the order-0 fallback).
+# (order 0, one index), model/large.pml (one marker for a swap entry of
+# order 1, two indices, with the order-0 fallback) and model/batch.pml (the
+# batch of patch 0009: a neighbour claimed with its own marker after an
+# order-0 bypass swapin).
 #
-#   run.sh check     the design's model in both configurations: P1, P2, P3
-#                    and P5 in one run, P4 in another, per configuration;
+#   run.sh check     the design's model in all three configurations: P1, P2,
+#                    P3 and P5 in one run, P4 in another, per configuration;
 #                    one KTAP line per property; exit 1 if any fails
 #   run.sh all       check + every broken variant against the properties it
 #                    must violate (matrix below), the P6 and P7 findings
@@ -12,20 +14,23 @@
 #   run.sh full      `all' plus one run per property of the design's model
 #                    and the expected passes: every property of every
 #                    variant and alternative
-#   run.sh variants | finding | witness | large-finding | large-witness
+#   run.sh variants | finding | witness | large-finding | large-witness |
+#          batch-variants | batch-witness
 #                    one part of `all'
 #   run.sh deep      the design's model with three faulters (NF=3), P1-P3
 #                    and P5 in one run (about 3.5 minutes, 8 GB of memory)
 #   run.sh one VARIANT PROP [NF]
 #                    one run, e.g. `run.sh one CONST_MARKER P2' (VARIANT is
 #                    CORRECT for the design, LARGE for the design's large
-#                    model; VARIANT+DEFINE adds -DDEFINE, e.g. LARGE+NO_F0);
+#                    model, BATCH for the batch model; VARIANT+DEFINE adds
+#                    -DDEFINE, e.g. LARGE+NO_F0);
 #                    prints the trail's location
 #
 # Outputs go to model/out/<variant>-<prop>[-nf<N>]/ (git-ignored): the
 # generated verifier, the commands (cmd), pan's log, the trail and its
 # replay by `spin -t -p -g -l' (trail.txt).
 # Environment: SPIN, CC, JOBS (parallel runs, default 2), OUT, MEMLIM (MB),
+# BATCH_NF (faulters at the neighbour index in batch.pml, 1 or 2, default 1),
 # MODEL_DEFINES (extra -D options for every run, e.g. to see `check' fail
 # on a broken model: MODEL_DEFINES=-DNO_PIN run.sh check).
 set -u
@@ -55,7 +60,14 @@ declare -A TITLE=(
 VARIANTS="FREE_ON_TRUNC NO_CHECK NO_WAKE_HANDOFF NO_WAKE_UNCLAIM CONST_MARKER NO_PIN LOST_WAKE_ORDER"
 # broken variants of the large model (large.pml)
 LVARIANTS="WAIT_OWN_INDEX WAKE_OWN_INDEX PART_REMOVES FREE_ONE"
+# broken variants of the batch model (batch.pml)
+BVARIANTS="BATCH_NO_WAKE_INSTALL BATCH_GIVEBACK_NO_FREE BATCH_NO_PIN BATCH_CLAIM_UNCHECKED"
 declare -A EXPECT=(
+	[BATCH_NO_WAKE_INSTALL]="P4 P5"
+	[BATCH_GIVEBACK_NO_FREE]="P1 P4"
+	[BATCH_NO_PIN]="P3"
+	[BATCH_CLAIM_UNCHECKED]="P1 P2"
+
 	[WAIT_OWN_INDEX]="P4 P5"
 	[WAKE_OWN_INDEX]="P4 P5"
 	[PART_REMOVES]="P2"
@@ -72,13 +84,19 @@ declare -A PRIMARY=(
 	[FREE_ON_TRUNC]=P1 [NO_CHECK]=P2 [NO_WAKE_HANDOFF]=P4 [NO_WAKE_UNCLAIM]=P4
 	[CONST_MARKER]=P2 [NO_PIN]=P3 [LOST_WAKE_ORDER]=P4
 	[WAIT_OWN_INDEX]=P4 [WAKE_OWN_INDEX]=P4 [PART_REMOVES]=P2 [FREE_ONE]=P1
+	[BATCH_NO_WAKE_INSTALL]=P4 [BATCH_GIVEBACK_NO_FREE]=P1 [BATCH_NO_PIN]=P3
+	[BATCH_CLAIM_UNCHECKED]=P2
 )
 # names that select large.pml; the first is the design
 LARGE_NAMES="LARGE TRUNC_FIX TRUNC_SPLIT CHARGE_AFTER_PIN $LVARIANTS"
 is_large() { case " $LARGE_NAMES " in *" ${1%%+*} "*) return 0;; esac; return 1; }
+# names that select batch.pml; the first is the design
+BATCH_NAMES="BATCH $BVARIANTS"
+is_batch() { case " $BATCH_NAMES " in *" ${1%%+*} "*) return 0;; esac; return 1; }
+BATCH_NF=${BATCH_NF:-1}
 # the design (and its fix): P4 is checked without the fairness assumption,
 # a stronger result; variants need weak fairness for genuine counterexamples
-is_design() { case ${1%%+*} in CORRECT|LARGE|TRUNC_FIX|TRUNC_SPLIT) return 0;; esac; return 1; }
+is_design() { case ${1%%+*} in CORRECT|LARGE|TRUNC_FIX|TRUNC_SPLIT|BATCH) return 0;; esac; return 1; }
 WITNESSES="1 2 3 4 5 6 7 8 9 10 11 12"
 declare -A WTITLE=(
 	[1]="a freed slot is reused for the same index and claimed again"
@@ -115,6 +133,21 @@ declare -A LWTITLE=(
 	[17]="a partial punch swaps the large entry in itself"
 	[18]="a partial punch waits on a large marker"
 )
+BWITNESSES="1 2 3 4 5 6 7 8 9 10 11 12"
+declare -A BWTITLE=(
+	[1]="the batch claims the neighbour"
+	[2]="the batch's claim finds the entry changed: claims nothing"
+	[3]="swapcache_prepare refused (readahead has E2): give back"
+	[4]="give back finds the marker gone: frees E2, handoff done"
+	[5]="batch install finds the marker gone: frees E2, handoff done"
+	[6]="give back while a waiter is queued"
+	[7]="the neighbour's charge fails: unpin, give back"
+	[8]="the neighbour's read fails: give back, not poisoned"
+	[9]="batch install while a waiter is queued"
+	[10]="a swap cache hit (readahead's folio) is installed"
+	[11]="swapoff meets the batch's marker"
+	[12]="slot 2 reused for index 1 after the punch"
+)
 # the large model as implemented (patches 0001 and 0007 since 2026-12-04): truncation
 # splits a large swap entry across the new size and waits on a large marker
 # (TRUNC_SPLIT), the charge after the pin, the pins dropped before the unclaim, and a
@@ -134,6 +167,7 @@ classify() {
 	*owner_pin*) echo P6;;
 	*tpoll*) echo P7;;
 	*WITNESS*) echo W;;
+	*so_ok*|*hoff*) echo P1;;
 	*readers*) echo P3;;
 	*lost*|*logical*) echo P2;;
 	*sm_*|*swapped*) echo P1;;
@@ -164,7 +198,15 @@ run_one() {
 	[ "$nf" != 2 ] && name=$name-nf$nf
 	[ -n "$wit" ] && name=W$wit
 	local defs="-DNF=$nf" ccflags="-DMEMLIM=$MEMLIM" panflags="-m400000"
-	if is_large "$variant"; then
+	if is_batch "$variant"; then
+		# batch.pml: its own number of faulters (BATCH_NF), no suffix
+		pml=batch.pml defs="-DNF=$BATCH_NF" name=$variant-$spec
+		[ -n "$wit" ] && name=BW$wit
+		[ "${variant%%+*}" != BATCH ] && defs="$defs -D${variant%%+*}"
+		case $variant in *+*)
+			for d in $(echo "${variant#*+}" | tr + ' '); do defs="$defs -D$d"; done;;
+		esac
+	elif is_large "$variant"; then
 		# large.pml: its verifier is costly to optimise (gcc -O1 takes
 		# longer than the search), so it is compiled with -O0
 		pml=large.pml opt=-O0 defs=""
@@ -310,12 +352,14 @@ do_check() {
 	# the longest runs first
 	# the large model as the series implements it (IMPL above; docs/model.md,
 	# findings 5 and 7)
-	printf '%s\n' "pass $IMPL P4" "pass CORRECT P4 $nf" \
-		"pass CORRECT P1+P2+P3+P5 $nf" "pass $IMPL P1+P2+P3+P5" | run_many
+	printf '%s\n' "pass $IMPL P4" "pass BATCH P4" "pass CORRECT P4 $nf" \
+		"pass CORRECT P1+P2+P3+P5 $nf" "pass BATCH P1+P2+P3+P5" \
+		"pass $IMPL P1+P2+P3+P5" | run_many
 	echo "KTAP version 1"
-	echo "1..10"
+	echo "1..15"
 	check_lines "$OUT/CORRECT-P1+P2+P3+P5$suffix" "$OUT/CORRECT-P4$suffix" "order 0"
 	check_lines "$OUT/$IMPL-P1+P2+P3+P5" "$OUT/$IMPL-P4" "large"
+	check_lines "$OUT/BATCH-P1+P2+P3+P5" "$OUT/BATCH-P4" "batch"
 	echo "# totals: pass:$((n - fails)) fail:$fails"
 	[ "$fails" = 0 ]
 }
@@ -323,10 +367,10 @@ do_check() {
 # one run per property (as `check' did before the large model): `full'
 do_check_each() {
 	local v p n=0 fails=0
-	for v in CORRECT LARGE; do for p in $PROPS; do echo "pass $v $p 2"; done; done | run_many
+	for v in CORRECT LARGE BATCH; do for p in $PROPS; do echo "pass $v $p 2"; done; done | run_many
 	echo
 	echo "The design's model, one run per property"
-	for v in CORRECT LARGE; do
+	for v in CORRECT LARGE BATCH; do
 		for p in $PROPS; do
 			local d=$OUT/$v-$p
 			n=$((n + 1))
@@ -397,7 +441,7 @@ do_variants() {
 	for v in $list; do variant_jobs "$v"; done | run_many
 	echo
 	echo "$what: result per property (* = expected to fail$([ "$FULL" = 1 ] || echo "; - = not run, see \`run.sh full'"))"
-	printf "%-16s %-6s %-6s %-6s %-6s %-6s %-10s %s\n" variant P1 P2 P3 P4 P5 verdict \
+	printf "%-22s %-6s %-6s %-6s %-6s %-6s %-10s %s\n" variant P1 P2 P3 P4 P5 verdict \
 		"counterexample for the primary property"
 	for v in $list; do
 		local row="" verdict=ok
@@ -410,7 +454,7 @@ do_variants() {
 			row="$row$(printf "%-6s " "$st$exp")"
 		done
 		local pd=$OUT/$v-${PRIMARY[$v]}
-		printf "%-16s %s%-10s %s: %s, trail %s steps\n" "$v" "$row" "$verdict" \
+		printf "%-22s %s%-10s %s: %s, trail %s steps\n" "$v" "$row" "$verdict" \
 			"${PRIMARY[$v]}" "$(field "$pd" 2)" "$(field "$pd" 3)"
 		[ "$verdict" = ok ] || bad=1
 	done
@@ -553,6 +597,23 @@ do_large_witness() {
 	return $bad
 }
 
+do_batch_witness() {
+	local w bad=0
+	for w in $BWITNESSES; do echo "fail BATCH W 2 $w"; done | run_many
+	echo
+	echo "Witnesses of the batch model (batch.pml)"
+	for w in $BWITNESSES; do
+		local st
+		if [ "$(field "$OUT/BW$w" 1)" = fail ]; then
+			st="reached, trail $(field "$OUT/BW$w" 3) steps"
+		else
+			st="NOT REACHED"; bad=1
+		fi
+		printf "  BW%-3s %-64s %s\n" "$w" "${BWTITLE[$w]}" "$st"
+	done
+	return $bad
+}
+
 mkdir -p "$OUT"
 t_start=$SECONDS
 case ${1:-all} in
@@ -564,7 +625,12 @@ variants)
 	rc=0
 	do_variants || rc=1
 	do_variants "$LVARIANTS" "Broken variants of the large model" || rc=1
+	do_variants "$BVARIANTS" "Broken variants of the batch model" || rc=1
 	exit $rc;;
+batch-variants)
+	do_variants "$BVARIANTS" "Broken variants of the batch model"; exit $?;;
+batch-witness)
+	do_batch_witness; exit $?;;
 large-finding)
 	do_large_finding; exit $?;;
 large-witness)
@@ -583,7 +649,7 @@ one)
 		case $3 in P6) mode=fail;; P6B) [ "$2" != CORRECT ] && mode=fail;; esac
 	fi
 	run_one "$mode" "$2" "$3" "${4:-2}"
-	d=$OUT/$2-$3; [ "${4:-2}" != 2 ] && d=$d-nf$4
+	d=$OUT/$2-$3; [ "${4:-2}" != 2 ] && ! is_batch "$2" && d=$d-nf$4
 	echo "$(field "$d" 1): $(field "$d" 2); trail $(field "$d" 3) steps;" \
 		"$(field "$d" 4) states, depth $(field "$d" 5), $(field "$d" 6) s"
 	echo "log: $d/pan.log"
@@ -593,19 +659,21 @@ full)
 	FULL=1 "$0" all; exit $?;;
 all)
 	rc=0
-	echo "== the design's model: order 0 (NF=2: two faulters and swapoff can own or wait) and large (two indices) =="
+	echo "== the design's model: order 0 (NF=2: two faulters and swapoff can own or wait), large (two indices) and batch (a neighbour claimed in a batch) =="
 	do_check 2 || rc=1
 	[ "$FULL" = 1 ] && { do_check_each || rc=1; }
 	do_variants || rc=1
 	do_variants "$LVARIANTS" "Broken variants of the large model" || rc=1
+	do_variants "$BVARIANTS" "Broken variants of the batch model" || rc=1
 	do_finding || rc=1
 	do_large_finding || rc=1
 	do_witness || rc=1
 	do_large_witness || rc=1
+	do_batch_witness || rc=1
 	echo
 	echo "Unexpected results: $([ $rc = 0 ] && echo none || echo SOME, see above)." \
 		"Total $((SECONDS - t_start)) s."
 	exit $rc;;
 *)
-	die "unknown command ${1} (check|all|full|variants|finding|witness|large-finding|large-witness|deep|one)";;
+	die "unknown command ${1} (check|all|full|variants|finding|witness|large-finding|large-witness|batch-variants|batch-witness|deep|one)";;
 esac
