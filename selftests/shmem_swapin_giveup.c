@@ -34,6 +34,10 @@
  *    the owner's charge fails, or its pin is refused; the owner must free
  *    the slot it was left (swap back to the baseline), and everyone reads
  *    the hole.
+ *  - unclaim_split_racing_readers: 16 readers arrive, 100 us apart, at pages
+ *    of a large entry whose owner gives up (charge): all get their data, no
+ *    one sleeps for ever (the lost wake-up of a lockless look into the
+ *    unclaim's split, fixed on 2026-12-05), ten rounds.
  *  - claim_delay_input: the debug knob refuses what is not a number.
  *
  * See docs/testing.md.
@@ -51,6 +55,8 @@
 
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
 #define NWAITERS	3
+#define NRACERS		16
+#define RACE_ROUNDS	10
 
 FIXTURE(giveup) {
 	struct env e;
@@ -401,6 +407,58 @@ TEST_F_TIMEOUT(giveup, charge_fail_large, 300)
 	ASSERT_EQ(0, unlimit_charges(e));
 	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the limit"));
 	tf_close(t);
+	CHECK_BACK(e);
+}
+
+/*
+ * A large owner gives up (its charge fails) while readers of other pages of
+ * its entry keep arriving: each finds the marker, and must sleep keyed on
+ * the entry's first index, where the unclaim wakes, or finds the order 0
+ * swap entries the unclaim stored.  A reader that looked while the unclaim's
+ * xas_split() had published order 0 copies of the marker, before the swap
+ * entries were stored, keyed its wait on its own index and slept for ever
+ * (fixed 2026-12-05: the marker lookup is made under the xarray lock).  The
+ * window is short: several rounds, readers started 100 us apart; a reader
+ * left asleep is named by the lost wake-up detector (DEBUG_VM), or times
+ * the test out.  A stress of the give-up with many readers either way.
+ */
+TEST_F_TIMEOUT(giveup, unclaim_split_racing_readers, 600)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	struct reader r[NRACERS];
+	size_t idx[NRACERS];
+	long long fallbacks = 0;
+	struct vmsnap v0, v1;
+	int round, i;
+
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	ASSERT_OK(env_batch_off(e));
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		LARGE_OUT(90 + round);
+		/* room for a quarter of the large folio: the 2M charge fails */
+		ASSERT_EQ(0, limit_charges(e, (long long)(self->op / 4) * (long long)ps));
+		vm_snap(&v0);
+		for (i = 0; i < NRACERS; i++) {
+			idx[i] = i * self->op / NRACERS + i % 5;
+			ASSERT_EQ(0, reader_start(&r[i], t, idx[i], M_PREAD));
+			sleep_us(100);
+		}
+		for (i = 0; i < NRACERS; i++)
+			pthread_join(r[i].tid, NULL);
+		vm_snap(&v1);
+		fallbacks += vm_d(&v0, &v1, V_LARGE_FALLBACK);
+		for (i = 0; i < NRACERS; i++) {
+			EXPECT_EQ(t->gen[idx[i]], r[i].gen)
+				TH_LOG("round %d, reader of page %zu: %s", round, idx[i], r[i].msg);
+		}
+		ASSERT_EQ(0, unlimit_charges(e));
+		EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the round"));
+		tf_close(t);
+	}
+	vm_print("last round", &v0, &v1);
+	/* every round's large swapin gave up and fell back to order 0 */
+	EXPECT_GE(fallbacks, RACE_ROUNDS);
 	CHECK_BACK(e);
 }
 
