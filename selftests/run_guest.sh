@@ -11,8 +11,8 @@
 # Environment:
 #   SELFTEST_BIN_DIR      directory of the binaries (default: ./bin next to
 #                         this script)
-#   SELFTEST_PROGS        binaries to run (default: all nine, in this order: basic, batch, race, handoff,
-#                         large, giveup, twodev, truncate_large_swap, zswap; zswap last, as enabling
+#   SELFTEST_PROGS        binaries to run (default: all ten, in this order: basic, batch, race, handoff,
+#                         large, giveup, twodev, truncate_large_swap, trace, zswap; zswap last, as enabling
 #                         zswap ends large swapins for the rest of the boot)
 #   SELFTEST_BIN_TIMEOUT  seconds per binary before it is killed (default
 #                         1500; each test also has its own harness timeout)
@@ -29,7 +29,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=${SELFTEST_BIN_DIR:-$here/bin}
-progs=${SELFTEST_PROGS:-"shmem_swapin_basic shmem_swapin_batch shmem_swapin_race shmem_swapin_handoff shmem_swapin_large shmem_swapin_giveup shmem_swapin_twodev shmem_truncate_large_swap shmem_swapin_zswap"}
+progs=${SELFTEST_PROGS:-"shmem_swapin_basic shmem_swapin_batch shmem_swapin_race shmem_swapin_handoff shmem_swapin_large shmem_swapin_giveup shmem_swapin_twodev shmem_truncate_large_swap shmem_swapin_trace shmem_swapin_zswap"}
 budget=${SELFTEST_BIN_TIMEOUT:-1500}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmem_swapin_run.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT

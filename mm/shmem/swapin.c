@@ -14,6 +14,7 @@
 #include <linux/hash.h>
 #include <linux/init.h>
 #include <linux/kobject.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/psi.h>
 #include <linux/sched.h>
@@ -25,6 +26,9 @@
 
 #include "../swap.h"
 #include "swapin.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/shmem_swapin.h>
 
 #define SHMEM_MARKER_WAIT_BITS	8
 #define SHMEM_MARKER_WAIT_SIZE	BIT(SHMEM_MARKER_WAIT_BITS)
@@ -173,6 +177,26 @@ static bool shmem_marker_lookup(struct address_space *mapping, pgoff_t index,
 	return found;
 }
 
+/*
+ * What a waiter finds at @index once the marker it slept on is gone, for
+ * the wait_end trace event: one lockless look, which may already be stale.
+ */
+static enum shmem_swapin_wait_outcome
+shmem_marker_outcome(struct address_space *mapping, pgoff_t index)
+{
+	void *entry = xa_load(&mapping->i_pages, index);
+
+	if (!entry)
+		return SHMEM_SWAPIN_WAIT_GONE;
+	if (!xa_is_value(entry))
+		return SHMEM_SWAPIN_WAIT_INSTALLED;
+	if (shmem_is_swapin_marker(entry))
+		return SHMEM_SWAPIN_WAIT_RECLAIMED;
+	if (is_poisoned_swp_entry(radix_to_swp_entry(entry)))
+		return SHMEM_SWAPIN_WAIT_POISONED;
+	return SHMEM_SWAPIN_WAIT_GIVEN_BACK;
+}
+
 /**
  * shmem_marker_wait - sleep until a swapin marker leaves a mapping slot
  * @mapping: the shmem mapping
@@ -211,7 +235,11 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 	thrashing = shmem_marker_thrashing(mapping, index, marker);
 	unsigned long pflags;
 	bool in_thrashing;
+	u64 start = 0;
 
+	trace_shmem_swapin_wait_begin(mapping, index);
+	if (trace_shmem_swapin_wait_end_enabled())
+		start = ktime_get_ns();
 	init_wait(&waiter.wait);
 	waiter.wait.func = shmem_marker_wake_function;
 	count_vm_event(SHMEM_SWAPIN_MARKER_WAIT);
@@ -241,6 +269,10 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		psi_memstall_leave(&pflags);
 		delayacct_thrashing_end(&in_thrashing);
 	}
+	if (trace_shmem_swapin_wait_end_enabled())
+		trace_shmem_swapin_wait_end(mapping, index,
+					    start ? ktime_get_ns() - start : 0,
+					    shmem_marker_outcome(mapping, index));
 }
 
 /**
