@@ -38,7 +38,15 @@
  *    of a large entry whose owner gives up (charge): all get their data, no
  *    one sleeps for ever (the lost wake-up of a lockless look into the
  *    unclaim's split, fixed on 2026-12-05), ten rounds.
- *  - claim_delay_input: the debug knob refuses what is not a number.
+ *  - unclaim_split_window: the same, made certain: a large owner's read
+ *    fails (fault injection) and its unclaim holds the split of its marker
+ *    open for 100 ms (debug_split_delay_us); 16 readers of other pages of
+ *    the entry meet its claim (held 300 ms) and look again 300 ms after
+ *    their first look (debug_wait_delay_us): while the marker is split and
+ *    the swap entries are not yet stored.  All get their data, no one sleeps
+ *    for ever.
+ *  - claim_delay_input: the debug knobs refuse what is not a number, and
+ *    the split delay (a busy wait with interrupts off) what is above 100 ms.
  *
  * See docs/testing.md.
  */
@@ -54,6 +62,11 @@
 #include <linux/falloc.h>
 
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
+#define SPLIT_DELAY	SWAPIN_SPLIT_DELAY
+#define SPLIT_DELAY_US	100000
+#define WAIT_DELAY	SWAPIN_SYSFS_DIR "/debug_wait_delay_us"
+#define WAIT_DELAY_US	300000
+#define CLAIM_US	300000
 #define NWAITERS	3
 #define NRACERS		16
 #define RACE_ROUNDS	10
@@ -462,6 +475,138 @@ TEST_F_TIMEOUT(giveup, unclaim_split_racing_readers, 600)
 	CHECK_BACK(e);
 }
 
+/* the readers of the split window: created first, all let go at once */
+static pthread_mutex_t sw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sw_cond = PTHREAD_COND_INITIALIZER;
+static bool sw_go;
+
+struct sw_reader {
+	struct reader r;
+	long stagger_us;	/* after the go */
+};
+
+static void *split_window_reader(void *arg)
+{
+	struct sw_reader *sw = arg;
+
+	pthread_mutex_lock(&sw_lock);
+	while (!sw_go)
+		pthread_cond_wait(&sw_cond, &sw_lock);
+	pthread_mutex_unlock(&sw_lock);
+	sleep_us(sw->stagger_us);
+	return reader_fn(&sw->r);
+}
+
+static void split_window_go(bool go)
+{
+	pthread_mutex_lock(&sw_lock);
+	sw_go = go;
+	pthread_cond_broadcast(&sw_cond);
+	pthread_mutex_unlock(&sw_lock);
+}
+
+/*
+ * The window of the lost wake-up above, held open.  The owner of a 2 MiB
+ * entry holds its claim CLAIM_US (debug_claim_delay_us), then fails its read
+ * (fault injection, the owner's requests only), and its unclaim spins
+ * SPLIT_DELAY_US between xas_split() and the stores of the order 0 swap
+ * entries (debug_split_delay_us), under the xarray lock with interrupts off.
+ * Readers of other pages of the entry come while the claim is held, look
+ * at the whole marker, and each then sleeps WAIT_DELAY_US before it queues
+ * and looks again (debug_wait_delay_us): into the half-done split, whose
+ * window opens CLAIM_US (plus the failed read) after the claim.  Their first
+ * look must come before the split: a reader that first looks into it, with
+ * or without the lock, ends on the xarray lock (the lookup's, or that of
+ * shmem_marker_thrashing()) and sees only the stores done.  It is the look
+ * after queueing that a lockless lookup gets wrong: it rekeys the wait on
+ * its own index and sleeps for ever (the lost wake-up detector names it, or
+ * the harness times out); under the lock it waits for the stores and swaps
+ * its page in.  Eight waves of readers, 15 ms apart, so that second looks
+ * fall in the window whatever the failed read takes (40 ms measured on the
+ * debug kernel under TCG; anything up to the split delay).  In the correct
+ * kernel the first second look into the window spins on the xarray lock,
+ * with interrupts off, until the stores: the readers behind it on that CPU
+ * wait, which is harmless.  Each reader's start and end are printed,
+ * relative to the owner's.
+ */
+TEST_F_TIMEOUT(giveup, unclaim_split_window, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	struct sw_reader sr[NRACERS];
+	struct reader *r[NRACERS];
+	uint64_t t0, t_end;
+	struct vmsnap v0, v1;
+	struct owner o;
+	char buf[32];
+	int i;
+
+	if (!path_exists(SPLIT_DELAY))
+		SKIP(return, "no %s (kernel without the split delay knob)", SPLIT_DELAY);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	ASSERT_OK(env_batch_off(e));
+	LARGE_OUT(70);
+	/* no limit: the owner's 2M charge must not reclaim (it delays the split) */
+	ASSERT_EQ(0, unlimit_charges(e));
+	ARM(fault_bio_arm(e, e->sd.path, 1));
+	snprintf(buf, sizeof(buf), "%d", SPLIT_DELAY_US);
+	ASSERT_OK(env_set_knob(e, SPLIT_DELAY, buf));
+	snprintf(buf, sizeof(buf), "%d", WAIT_DELAY_US);
+	ASSERT_OK(env_set_knob(e, WAIT_DELAY, buf));
+	snprintf(buf, sizeof(buf), "%d", CLAIM_US);
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, buf));
+	split_window_go(false);
+	for (i = 0; i < NRACERS; i++) {
+		memset(&sr[i], 0, sizeof(sr[i]));
+		r[i] = &sr[i].r;
+		r[i]->t = t;
+		/* pages all over the entry, none the owner's */
+		r[i]->idx = 1 + i * (self->op - 1) / NRACERS + i % 3;
+		r[i]->how = M_PREAD;
+		/* the first look while the claim is held, the second in the split */
+		sr[i].stagger_us = CLAIM_US + SPLIT_DELAY_US / 2 - WAIT_DELAY_US +
+				   (i % 8) * 15000;
+		ASSERT_EQ(0, pthread_create(&r[i]->tid, NULL, split_window_reader, &sr[i]));
+	}
+	vm_snap(&v0);
+	memset(&o, 0, sizeof(o));
+	o.t = t;
+	o.idx = 0;
+	o.inject = true;
+	t0 = now_us();
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, owner_fn, &o));
+	split_window_go(true);
+	pthread_join(o.tid, NULL);
+	t_end = now_us();
+	for (i = 0; i < NRACERS; i++)
+		pthread_join(r[i]->tid, NULL);
+	vm_snap(&v1);
+	ASSERT_OK(env_set_knob(e, SPLIT_DELAY, "0"));
+	ASSERT_OK(env_set_knob(e, WAIT_DELAY, "0"));
+	ASSERT_OK(env_set_knob(e, CLAIM_DELAY, "0"));
+	vm_print("split window", &v0, &v1);
+	diag("owner: from +0.0 ms to +%.1f ms", (double)(t_end - t0) / 1000);
+	for (i = 0; i < NRACERS; i++) {
+		diag("reader of page %zu: from %+.1f ms to %+.1f ms", r[i]->idx,
+		     ((double)r[i]->t_start - (double)t0) / 1000,
+		     ((double)r[i]->t_end - (double)t0) / 1000);
+		EXPECT_EQ(t->gen[r[i]->idx], r[i]->gen)
+			TH_LOG("reader of page %zu: %s", r[i]->idx, r[i]->msg);
+	}
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
+	/* the owner's read failed and its marker was split: the path ran */
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_LARGE_FALLBACK));
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_BYPASS_PMD));
+	/* the readers met the claim (their first look came before the split) */
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), NRACERS)
+		TH_LOG("only %lld of %d readers met the marker",
+		       vm_d(&v0, &v1, V_WAIT), NRACERS);
+	EXPECT_EQ(0, tf_verify(t, 0, t->npages, VIA_PREAD, "after the split window"));
+	tf_close(t);
+	CHECK_BACK(e);
+}
+
 TEST_F_TIMEOUT(giveup, split_fails_large, 300)
 {
 	struct env *e = &self->e;
@@ -699,6 +844,20 @@ TEST_F(giveup, claim_delay_input)
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 	read_str(CLAIM_DELAY, after, sizeof(after));
+	EXPECT_STREQ(before, after);
+
+	if (!path_exists(SPLIT_DELAY))
+		return;
+	read_str(SPLIT_DELAY, before, sizeof(before));
+	fd = open(SPLIT_DELAY, O_WRONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, write(fd, "soon", 4));
+	EXPECT_EQ(EINVAL, errno);
+	/* a busy wait with interrupts off: not above 100 ms */
+	EXPECT_EQ(-1, write(fd, "100001", 6));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	read_str(SPLIT_DELAY, after, sizeof(after));
 	EXPECT_STREQ(before, after);
 }
 

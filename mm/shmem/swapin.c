@@ -52,6 +52,8 @@ struct shmem_marker_key {
 	pgoff_t index;
 };
 
+static void shmem_swapin_debug_wait_delay(void);
+
 struct shmem_marker_waiter {
 	struct shmem_marker_key key;
 	wait_queue_entry_t wait;
@@ -227,15 +229,16 @@ void shmem_marker_wait(struct address_space *mapping, pgoff_t index,
 		.key.mapping = mapping,
 	};
 	wait_queue_head_t *wq = NULL;
+	unsigned long pflags;
+	bool in_thrashing;
 	bool thrashing;
+	u64 start = 0;
 	pgoff_t base;
 
 	if (!shmem_marker_lookup(mapping, index, marker, &base))
 		return;
 	thrashing = shmem_marker_thrashing(mapping, index, marker);
-	unsigned long pflags;
-	bool in_thrashing;
-	u64 start = 0;
+	shmem_swapin_debug_wait_delay();
 
 	trace_shmem_swapin_wait_begin(mapping, index);
 	if (trace_shmem_swapin_wait_end_enabled())
@@ -385,6 +388,8 @@ bool shmem_swapin_batch_enabled(void)
 static unsigned int shmem_swapin_delay_us;
 static unsigned int shmem_swapin_claim_delay_us;
 static unsigned int shmem_swapin_batch_delay_us;
+static unsigned int shmem_swapin_split_delay_us;
+static unsigned int shmem_swapin_wait_delay_us;
 
 /**
  * shmem_swapin_debug_delay - widen the window in which a marker is held
@@ -430,6 +435,39 @@ void shmem_swapin_debug_batch_delay(void)
 	if (us)
 		fsleep(us);
 }
+
+/*
+ * Debug kernels only: a task that met a marker sleeps for debug_wait_delay_us
+ * after its first look, before it queues and looks again, so that tests can
+ * have the slot change in between (a large owner's unclaim splitting the
+ * marker, held open by debug_split_delay_us).
+ */
+static void shmem_swapin_debug_wait_delay(void)
+{
+	unsigned int us = READ_ONCE(shmem_swapin_wait_delay_us);
+
+	if (us)
+		fsleep(us);
+}
+
+/**
+ * shmem_swapin_debug_split_delay - hold a large unclaim's split open
+ *
+ * Debug kernels only: spin for debug_split_delay_us between the split of a
+ * large marker that gives up and the stores of its order 0 swap entries,
+ * under the xarray lock, so that tests can have readers look at the slots
+ * while the split is half done (what a lockless look would see there is an
+ * order 0 copy of the marker).  Busy-waits: the caller holds a spinlock.
+ */
+void shmem_swapin_debug_split_delay(void)
+{
+	unsigned int us = READ_ONCE(shmem_swapin_split_delay_us);
+
+	if (us) {
+		mdelay(us / USEC_PER_MSEC);
+		udelay(us % USEC_PER_MSEC);
+	}
+}
 #else
 void shmem_swapin_debug_delay(void)
 {
@@ -440,6 +478,14 @@ void shmem_swapin_debug_claim_delay(void)
 }
 
 void shmem_swapin_debug_batch_delay(void)
+{
+}
+
+void shmem_swapin_debug_split_delay(void)
+{
+}
+
+static void shmem_swapin_debug_wait_delay(void)
 {
 }
 #endif
@@ -504,14 +550,14 @@ static ssize_t debug_delay_us_show(struct kobject *kobj,
 }
 
 static ssize_t shmem_swapin_delay_store(unsigned int *knob, const char *buf,
-					size_t count)
+					size_t count, unsigned int max)
 {
 	unsigned int us;
 	int err = kstrtouint(buf, 0, &us);
 
 	if (err)
 		return err;
-	if (us > USEC_PER_SEC)
+	if (us > max)
 		return -EINVAL;
 	WRITE_ONCE(*knob, us);
 	return count;
@@ -521,7 +567,8 @@ static ssize_t debug_delay_us_store(struct kobject *kobj,
 				    struct kobj_attribute *attr,
 				    const char *buf, size_t count)
 {
-	return shmem_swapin_delay_store(&shmem_swapin_delay_us, buf, count);
+	return shmem_swapin_delay_store(&shmem_swapin_delay_us, buf, count,
+					USEC_PER_SEC);
 }
 
 static struct kobj_attribute debug_delay_us_attr = __ATTR_RW(debug_delay_us);
@@ -537,7 +584,7 @@ static ssize_t debug_claim_delay_us_store(struct kobject *kobj,
 					  const char *buf, size_t count)
 {
 	return shmem_swapin_delay_store(&shmem_swapin_claim_delay_us, buf,
-					count);
+					count, USEC_PER_SEC);
 }
 
 static struct kobj_attribute debug_claim_delay_us_attr =
@@ -554,11 +601,46 @@ static ssize_t debug_batch_delay_us_store(struct kobject *kobj,
 					  const char *buf, size_t count)
 {
 	return shmem_swapin_delay_store(&shmem_swapin_batch_delay_us, buf,
-					count);
+					count, USEC_PER_SEC);
 }
 
 static struct kobj_attribute debug_batch_delay_us_attr =
 	__ATTR_RW(debug_batch_delay_us);
+
+static ssize_t debug_split_delay_us_show(struct kobject *kobj,
+					 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_split_delay_us));
+}
+
+/* A busy wait with interrupts off: at most 100 ms */
+static ssize_t debug_split_delay_us_store(struct kobject *kobj,
+					  struct kobj_attribute *attr,
+					  const char *buf, size_t count)
+{
+	return shmem_swapin_delay_store(&shmem_swapin_split_delay_us, buf,
+					count, 100 * USEC_PER_MSEC);
+}
+
+static struct kobj_attribute debug_split_delay_us_attr =
+	__ATTR_RW(debug_split_delay_us);
+
+static ssize_t debug_wait_delay_us_show(struct kobject *kobj,
+					struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_wait_delay_us));
+}
+
+static ssize_t debug_wait_delay_us_store(struct kobject *kobj,
+					 struct kobj_attribute *attr,
+					 const char *buf, size_t count)
+{
+	return shmem_swapin_delay_store(&shmem_swapin_wait_delay_us, buf,
+					count, USEC_PER_SEC);
+}
+
+static struct kobj_attribute debug_wait_delay_us_attr =
+	__ATTR_RW(debug_wait_delay_us);
 #endif
 
 static struct attribute *shmem_swapin_attrs[] = {
@@ -568,6 +650,8 @@ static struct attribute *shmem_swapin_attrs[] = {
 	&debug_delay_us_attr.attr,
 	&debug_claim_delay_us_attr.attr,
 	&debug_batch_delay_us_attr.attr,
+	&debug_split_delay_us_attr.attr,
+	&debug_wait_delay_us_attr.attr,
 #endif
 	NULL,
 };
