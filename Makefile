@@ -17,7 +17,7 @@ DEB_PACKAGES := linux-source-6.12=6.12.117-1~deb12u1 qemu-system-x86 fio busybox
 
 .PHONY: help deps tree tree-peer negative upstream refresh kernel selftests run test model bench bench-host stress \
 	check-series checkpatch clean distclean series check-older check-newest deb check-fix \
-	coverage
+	coverage trace-demo trace-cost
 
 help:
 	@echo "make run         build the bench kernel, boot it, run fio over tmpfs under memory pressure"
@@ -32,6 +32,9 @@ help:
 	@echo "make bench-host  the same benchmarks natively, as root, on a machine booted with our kernel"
 	@echo "                 (make deb): own zram swap and cgroup, every change restored (docs/bench-host.md)"
 	@echo "make stress DURATION=600   race scenarios for as long as asked"
+	@echo "make trace-demo  the trace events through tracefs (hist triggers), perf, trace-cmd and bpftrace"
+	@echo "                 in a guest of the trace kernel (configs/trace.config; docs/observability.md)"
+	@echo "make trace-cost  what the disabled trace events cost: icount, events compiled in vs out"
 	@echo "make upstream    kernel selftests (memfd, mm, cgroup) on stock 6.12.117 and ours"
 	@echo "make negative    the selftests must fail on a kernel with a broken protocol"
 	@echo "make check-series          every prefix compiles (W=1), and without SWAP/THP/MEMCG/ZSWAP/SHMEM;"
@@ -95,6 +98,18 @@ stress: tree
 	@$(TOP)/scripts/kernel.sh test >/dev/null
 	@$(MAKE) -s selftests
 	@$(TOP)/scripts/stress.sh $(call KIMAGE,test) $(DURATION)
+
+trace-demo: tree-peer
+	@$(TOP)/scripts/deps.sh trace-cmd bpftrace linux-perf
+	@$(TOP)/scripts/kernel.sh trace >/dev/null
+	@$(MAKE) -s selftests
+	@$(MAKE) -s -C $(TOP)/bench
+	@$(TOP)/scripts/guest.sh $(call KIMAGE,trace) $(TOP)/guest/jobs/tracedemo.sh tracedemo 1200 && \
+		echo "transcript: $$(cat $(TOP)/results/.last-tracedemo)/console.log"
+
+trace-cost: tree-peer
+	@$(MAKE) -s selftests
+	@$(TOP)/scripts/trace-cost.sh
 
 upstream: tree-peer
 	@$(TOP)/scripts/kernel.sh bench >/dev/null

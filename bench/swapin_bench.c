@@ -32,6 +32,12 @@
  *                                      then THREADS threads fault THREADS pages of one entry at
  *                                      once, entry after entry.  hugepage: MADV_HUGEPAGE on the
  *                                      mapping, so a 2M charge reclaims (and fails slowly)
+ *   swapin_bench punchrace DIR MB ROUNDS   a sequential reader faults a swapped-out file
+ *                                      while the main thread punches 4-page holes a few
+ *                                      pages ahead of it, 0-360 us after it moved on: hole
+ *                                      punch meets markers now and then (handoffs; not
+ *                                      forced, a demo for the trace events); every page
+ *                                      reads back as its data or zero
  *
  * Every page holds data that compresses but is not uniform, derived from its index, and is
  * checked when it comes back. Prints one JSON object: time, throughput, per-fault latency
@@ -1003,6 +1009,104 @@ static int run_limit(const char *dir, const char *cg, int threads, int entries, 
 	return r.bad ? 1 : 0;
 }
 
+static volatile size_t pr_pos;
+static volatile int pr_done;
+static char *pr_addr;
+static size_t pr_pages, pr_bad;
+static unsigned char *pr_punched;
+
+static int zero_page(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < PG / 8; i++)
+		if (((const volatile uint64_t *)p)[i])
+			return 0;
+	return 1;
+}
+
+static void *punchrace_reader(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < pr_pages; i++) {
+		const char *p = pr_addr + i * PG;
+
+		pr_pos = i;
+		if (check_page(p, i))
+			continue;
+		/* a punched page reads zero, or its data if the punch came after us */
+		if (!pr_punched[i] || !(zero_page(p) || check_page(p, i)))
+			pr_bad++;
+	}
+	pr_done = 1;
+	return NULL;
+}
+
+/*
+ * Punch 4-page holes 2 to 9 pages ahead of a sequential reader, again and again, while it
+ * faults a swapped-out file: a batch's or an owner's markers are sometimes met by the punch.
+ * Prints the counters around the rounds; fails if a page read back neither its data nor
+ * zeros (zeros only where a hole was punched).
+ */
+static int run_punchrace(const char *dir, size_t mb, int rounds)
+{
+	struct result r = { .test = "punchrace", .pages = mb * 256 * rounds };
+	pthread_t tid;
+	double t0 = 0;
+	unsigned long punches = 0;
+	int fd, k;
+
+	pr_pages = mb * 256;
+	pr_punched = malloc(pr_pages);
+	if (!pr_punched)
+		die("malloc");
+	for (k = 0; k < rounds; k++) {
+		size_t last = (size_t)-1;
+
+		pr_addr = map_file(dir, pr_pages * PG, &fd);
+		fill(pr_addr, pr_pages);
+		memset(pr_punched, 0, pr_pages);
+		r.resident_before += page_out(pr_addr, pr_pages * PG);
+		pr_pos = 0;
+		pr_done = 0;
+		if (!k)
+			t0 = measure_begin(&r);
+		if (pthread_create(&tid, NULL, punchrace_reader, NULL))
+			die("pthread_create");
+		while (!pr_done) {
+			size_t at = pr_pos + 2 + (pr_pos % 8);
+			double until;
+
+			if (at == last || at + 4 > pr_pages) {
+				sched_yield();
+				continue;
+			}
+			/*
+			 * Punch a little after the reader moved on: 0 to 360 us
+			 * later, in turn, so that some punches come while its
+			 * swapin (or its batch) holds the markers ahead of it.
+			 */
+			until = now() + (double)(punches++ % 10) * 40e-6;
+			while (now() < until)
+				;
+			memset(pr_punched + at, 1, 4);
+			if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at * PG, 4 * PG))
+				die("fallocate");
+			last = at;
+		}
+		pthread_join(tid, NULL);
+		munmap(pr_addr, pr_pages * PG);
+		close(fd);
+	}
+	r.bad = pr_bad;
+	measure_end(&r, t0);
+	print_result(&r);
+	free(pr_punched);
+	return r.bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "seq-mmap"))
@@ -1031,6 +1135,8 @@ int main(int argc, char **argv)
 	if (argc >= 7 && !strcmp(argv[1], "limit"))
 		return run_limit(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), atol(argv[6]),
 				 argc >= 8 && !strcmp(argv[7], "hugepage"));
+	if (argc >= 5 && !strcmp(argv[1], "punchrace"))
+		return run_punchrace(argv[2], strtoul(argv[3], NULL, 0), atoi(argv[4]));
 	if (argc >= 3 && !strcmp(argv[1], "anon-seq"))
 		return run_anon(strtoul(argv[2], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);

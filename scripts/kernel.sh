@@ -4,10 +4,12 @@
 #   scripts/kernel.sh FLAVOUR [stock]
 #
 # FLAVOUR is test or bench: configs/base.config + configs/FLAVOUR.config over tinyconfig;
-# coverage: the test config plus configs/coverage.config (gcov).
+# coverage: the test config plus configs/coverage.config (gcov); trace: the bench config plus
+# configs/trace.config (ftrace, hist triggers, BPF), built from the bench kernel's tree.
 # "stock" builds the pristine 6.12.117 tree (no series) with the same config, for comparisons;
 # "negative" builds NEG_TREE (build/neg/linux, make negative) in build/neg/obj-FLAVOUR;
-# "fix" builds build/linux-fix (pristine + the series' first patch alone, make check-fix).
+# "fix" builds build/linux-fix (pristine + the series' first patch alone, make check-fix);
+# "notrace" builds TRACE_SRC (build/linux-notrace: the events compiled out, make trace-cost).
 # Prints the path of the bzImage on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +22,11 @@ if [ "$variant" = negative ]; then
 	# make negative: a copy of the series' tree with one broken variant applied
 	src=${NEG_TREE:-$BUILD/neg/linux}
 	obj=$BUILD/neg/obj-$flavour
+elif [ "$variant" = notrace ]; then
+	# make trace-cost: the bench tree with the events compiled out (TRACE_SRC)
+	src=${TRACE_SRC:-$BUILD/linux-notrace}
+	obj=$BUILD/obj-notrace-$flavour
+	[ -f "$src/Makefile" ] || die "no prepared tree at $src: run 'make trace-cost'"
 elif [ "$variant" = fix ]; then
 	src=$BUILD/linux-fix
 	obj=$BUILD/obj-fix-$flavour
@@ -31,7 +38,7 @@ elif [ "$variant" = stock ]; then
 else
 	# the bench kernel carries the benchmark-only peer patches (patches/peer/)
 	src=$BUILD/linux
-	[ "$flavour" = bench ] && src=$BUILD/linux-peer
+	[ "$flavour" = bench ] || [ "$flavour" = trace ] && src=$BUILD/linux-peer
 	obj=$BUILD/obj-$flavour
 	[ -f "$src/Makefile" ] || die "no prepared tree at $src: run 'make tree' (bench: scripts/tree.sh prepare peer)"
 fi
@@ -58,6 +65,8 @@ frags=("$TOP/configs/base.config" "$TOP/configs/$flavour.config")
 # the coverage kernel is the test kernel with gcov (make coverage)
 [ "$flavour" = coverage ] && frags=("$TOP/configs/base.config" "$TOP/configs/test.config" \
 	"$TOP/configs/coverage.config")
+[ "$flavour" = trace ] && frags=("$TOP/configs/base.config" "$TOP/configs/bench.config" \
+	"$TOP/configs/trace.config")
 cstamp=$(hash_files "${frags[@]}")
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.shmbp-config" 2>/dev/null)" != "$cstamp" ]; then
 	note "configuring $obj (tinyconfig + ${frags[*]##*/})"
