@@ -391,6 +391,15 @@ static unsigned int shmem_swapin_batch_delay_us;
 static unsigned int shmem_swapin_split_delay_us;
 static unsigned int shmem_swapin_wait_delay_us;
 
+/* Sleep for the microseconds a debug knob holds, if any */
+static void shmem_swapin_debug_sleep(const unsigned int *knob)
+{
+	unsigned int us = READ_ONCE(*knob);
+
+	if (us)
+		fsleep(us);
+}
+
 /**
  * shmem_swapin_debug_delay - widen the window in which a marker is held
  *
@@ -399,10 +408,7 @@ static unsigned int shmem_swapin_wait_delay_us;
  */
 void shmem_swapin_debug_delay(void)
 {
-	unsigned int us = READ_ONCE(shmem_swapin_delay_us);
-
-	if (us)
-		fsleep(us);
+	shmem_swapin_debug_sleep(&shmem_swapin_delay_us);
 }
 
 /**
@@ -415,10 +421,7 @@ void shmem_swapin_debug_delay(void)
  */
 void shmem_swapin_debug_claim_delay(void)
 {
-	unsigned int us = READ_ONCE(shmem_swapin_claim_delay_us);
-
-	if (us)
-		fsleep(us);
+	shmem_swapin_debug_sleep(&shmem_swapin_claim_delay_us);
 }
 
 /**
@@ -430,10 +433,7 @@ void shmem_swapin_debug_claim_delay(void)
  */
 void shmem_swapin_debug_batch_delay(void)
 {
-	unsigned int us = READ_ONCE(shmem_swapin_batch_delay_us);
-
-	if (us)
-		fsleep(us);
+	shmem_swapin_debug_sleep(&shmem_swapin_batch_delay_us);
 }
 
 /*
@@ -444,10 +444,7 @@ void shmem_swapin_debug_batch_delay(void)
  */
 static void shmem_swapin_debug_wait_delay(void)
 {
-	unsigned int us = READ_ONCE(shmem_swapin_wait_delay_us);
-
-	if (us)
-		fsleep(us);
+	shmem_swapin_debug_sleep(&shmem_swapin_wait_delay_us);
 }
 
 /**
@@ -543,12 +540,6 @@ static ssize_t batch_store(struct kobject *kobj, struct kobj_attribute *attr,
 static struct kobj_attribute batch_attr = __ATTR_RW(batch);
 
 #if SHMEM_SWAPIN_DELAY_KNOB
-static ssize_t debug_delay_us_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_delay_us));
-}
-
 static ssize_t shmem_swapin_delay_store(unsigned int *knob, const char *buf,
 					size_t count, unsigned int max)
 {
@@ -563,84 +554,32 @@ static ssize_t shmem_swapin_delay_store(unsigned int *knob, const char *buf,
 	return count;
 }
 
-static ssize_t debug_delay_us_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	return shmem_swapin_delay_store(&shmem_swapin_delay_us, buf, count,
-					USEC_PER_SEC);
-}
+/* The sysfs knob @name over @knob, in microseconds, at most @max */
+#define SHMEM_SWAPIN_DELAY_ATTR(name, knob, max)			\
+static unsigned int *const name##_knob = &(knob);			\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*name##_knob));	\
+}									\
+static ssize_t name##_store(struct kobject *kobj,			\
+			    struct kobj_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	return shmem_swapin_delay_store(name##_knob, buf, count, (max));	\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
-static struct kobj_attribute debug_delay_us_attr = __ATTR_RW(debug_delay_us);
-
-static ssize_t debug_claim_delay_us_show(struct kobject *kobj,
-					 struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_claim_delay_us));
-}
-
-static ssize_t debug_claim_delay_us_store(struct kobject *kobj,
-					  struct kobj_attribute *attr,
-					  const char *buf, size_t count)
-{
-	return shmem_swapin_delay_store(&shmem_swapin_claim_delay_us, buf,
-					count, USEC_PER_SEC);
-}
-
-static struct kobj_attribute debug_claim_delay_us_attr =
-	__ATTR_RW(debug_claim_delay_us);
-
-static ssize_t debug_batch_delay_us_show(struct kobject *kobj,
-					 struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_batch_delay_us));
-}
-
-static ssize_t debug_batch_delay_us_store(struct kobject *kobj,
-					  struct kobj_attribute *attr,
-					  const char *buf, size_t count)
-{
-	return shmem_swapin_delay_store(&shmem_swapin_batch_delay_us, buf,
-					count, USEC_PER_SEC);
-}
-
-static struct kobj_attribute debug_batch_delay_us_attr =
-	__ATTR_RW(debug_batch_delay_us);
-
-static ssize_t debug_split_delay_us_show(struct kobject *kobj,
-					 struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_split_delay_us));
-}
-
-/* A busy wait with interrupts off: at most 100 ms */
-static ssize_t debug_split_delay_us_store(struct kobject *kobj,
-					  struct kobj_attribute *attr,
-					  const char *buf, size_t count)
-{
-	return shmem_swapin_delay_store(&shmem_swapin_split_delay_us, buf,
-					count, 100 * USEC_PER_MSEC);
-}
-
-static struct kobj_attribute debug_split_delay_us_attr =
-	__ATTR_RW(debug_split_delay_us);
-
-static ssize_t debug_wait_delay_us_show(struct kobject *kobj,
-					struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(shmem_swapin_wait_delay_us));
-}
-
-static ssize_t debug_wait_delay_us_store(struct kobject *kobj,
-					 struct kobj_attribute *attr,
-					 const char *buf, size_t count)
-{
-	return shmem_swapin_delay_store(&shmem_swapin_wait_delay_us, buf,
-					count, USEC_PER_SEC);
-}
-
-static struct kobj_attribute debug_wait_delay_us_attr =
-	__ATTR_RW(debug_wait_delay_us);
+SHMEM_SWAPIN_DELAY_ATTR(debug_delay_us, shmem_swapin_delay_us, USEC_PER_SEC);
+SHMEM_SWAPIN_DELAY_ATTR(debug_claim_delay_us, shmem_swapin_claim_delay_us,
+			USEC_PER_SEC);
+SHMEM_SWAPIN_DELAY_ATTR(debug_batch_delay_us, shmem_swapin_batch_delay_us,
+			USEC_PER_SEC);
+/* a busy wait with interrupts off: at most 100 ms */
+SHMEM_SWAPIN_DELAY_ATTR(debug_split_delay_us, shmem_swapin_split_delay_us,
+			100 * USEC_PER_MSEC);
+SHMEM_SWAPIN_DELAY_ATTR(debug_wait_delay_us, shmem_swapin_wait_delay_us,
+			USEC_PER_SEC);
 #endif
 
 static struct attribute *shmem_swapin_attrs[] = {
