@@ -102,13 +102,11 @@ stress: tree
 trace-demo: tree-peer
 	@$(TOP)/scripts/deps.sh trace-cmd bpftrace linux-perf
 	@$(TOP)/scripts/kernel.sh trace >/dev/null
-	@$(MAKE) -s selftests
 	@$(MAKE) -s -C $(TOP)/bench
 	@$(TOP)/scripts/guest.sh $(call KIMAGE,trace) $(TOP)/guest/jobs/tracedemo.sh tracedemo 1200 && \
 		echo "transcript: $$(cat $(TOP)/results/.last-tracedemo)/console.log"
 
 trace-cost: tree-peer
-	@$(MAKE) -s selftests
 	@$(TOP)/scripts/trace-cost.sh
 
 upstream: tree-peer

@@ -64,7 +64,7 @@
 #define CLAIM_DELAY	"/sys/kernel/mm/shmem_swapin/debug_claim_delay_us"
 #define SPLIT_DELAY	SWAPIN_SPLIT_DELAY
 #define SPLIT_DELAY_US	100000
-#define WAIT_DELAY	SWAPIN_SYSFS_DIR "/debug_wait_delay_us"
+#define WAIT_DELAY	SWAPIN_WAIT_DELAY
 #define WAIT_DELAY_US	300000
 #define CLAIM_US	300000
 #define NWAITERS	3

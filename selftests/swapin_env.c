@@ -317,8 +317,8 @@ int env_setup(struct env *e, const char *test_name)
 		env_set_knob(e, SWAPIN_BATCH_DELAY, "0");
 	if (path_exists(SWAPIN_SPLIT_DELAY))
 		env_set_knob(e, SWAPIN_SPLIT_DELAY, "0");
-	if (path_exists(SWAPIN_SYSFS_DIR "/debug_wait_delay_us"))
-		env_set_knob(e, SWAPIN_SYSFS_DIR "/debug_wait_delay_us", "0");
+	if (path_exists(SWAPIN_WAIT_DELAY))
+		env_set_knob(e, SWAPIN_WAIT_DELAY, "0");
 	/*
 	 * khugepaged off for the test (it only sleeps an hour between scans):
 	 * 6.12's khugepaged collapses an anonymous shared mapping into PMD
