@@ -21,6 +21,10 @@
  *    their slots (swap back to the baseline), the rest is installed.
  *  - swapoff_mid_batch: swapoff while the batch holds its markers: it
  *    waits for them and completes; every page comes back.
+ *  - read_error_neighbours: the batch's read fails (fault injection lets the
+ *    owner's own read through and fails the next): the neighbours are given
+ *    back, not poisoned; the tasks asleep on their markers wake and read
+ *    them themselves; nothing is lost or leaked.
  *  - memcg_limit_half: the second half of the window was swapped out from
  *    a cgroup that cannot be charged: the batch stops there, the pages it
  *    could not charge stay on swap, untouched, until they can be.
@@ -35,6 +39,7 @@
 #include "swapin_cgroup.h"
 #include "swapin_files.h"
 #include "swapin_env.h"
+#include "swapin_fault.h"
 
 #include <linux/falloc.h>
 
@@ -276,6 +281,79 @@ TEST_F_TIMEOUT(batch, neighbour_waiters, 300)
 	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the batch"));
 	tf_close(t);
 	CHECK_BACK(&self->e);
+}
+
+/* a pread of page @idx by a thread marked for fault injection */
+static void *marked_read_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct rbuf rb;
+
+	r->gen = R_ERR;
+	if (rbuf_init(&rb))
+		return NULL;
+	if (fault_this_thread(true)) {
+		snprintf(r->msg, sizeof(r->msg), "cannot mark the thread for fault injection");
+	} else {
+		r->gen = read_page(r->t, r->t->fd, NULL, r->idx, M_PREAD, &rb,
+				   r->msg, sizeof(r->msg));
+		fault_this_thread(false);
+	}
+	rbuf_free(&rb);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(batch, read_error_neighbours, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 2 * WINDOW, widx[2] = { 3, 6 };
+	struct reader o = { 0 }, w[2];
+	struct vmsnap v0, v1;
+	long long batched;
+	char buf[32];
+	int i, r;
+
+	ASSERT_EQ(0, file_out(self, n, 45));
+	/* the owner's own read (one page) gets through, the next read fails */
+	r = fault_bio_arm_after(e, e->sd.path, ps, 1);
+	if (r == -ENOENT)
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS, FAIL_MAKE_REQUEST)");
+	ASSERT_EQ(0, r) TH_LOG("arming fail_make_request: %s", strerror(-r));
+	snprintf(buf, sizeof(buf), "%ld", self->delay);
+	ASSERT_OK(env_set_knob(e, SWAPIN_BATCH_DELAY, buf));
+	vm_snap(&v0);
+	o.t = t;
+	o.idx = 0;
+	ASSERT_EQ(0, pthread_create(&o.tid, NULL, marked_read_fn, &o));
+	sleep_us(self->delay / 3);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], i ? M_FAULT : M_PREAD));
+	vm_wait_above(V_WAIT, v0.v[V_WAIT] + 1, 5000000);
+	pthread_join(o.tid, NULL);
+	ASSERT_OK(env_set_knob(e, SWAPIN_BATCH_DELAY, "0"));
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("the batch's read fails, readers wait on its neighbours", &v0, &v1);
+	batched = vm_d(&v0, &v1, V_BATCH);
+
+	EXPECT_EQ(0, fault_bio_left()) TH_LOG("the injected read failure was not used");
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner (its own read got through): %s", o.msg);
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 2)
+		TH_LOG("the readers of claimed neighbours did not wait on their markers");
+	/* at least the neighbour whose read failed was given back, not installed */
+	EXPECT_LT(batched, WINDOW - 1) TH_LOG("%lld neighbours installed", batched);
+	EXPECT_EQ(0, vm_d(&v0, &v1, V_HANDOFF));
+	/* not poisoned: the readers woke and read their pages themselves */
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(t->gen[widx[i]], w[i].gen)
+			TH_LOG("reader of page %zu: %s", widx[i], w[i].msg);
+	}
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the failed batch"));
+	EXPECT_EQ((long long)(n * ps / 512), tf_blocks(t));
+	tf_close(t);
+	CHECK_BACK(e);
 }
 
 TEST_F_TIMEOUT(batch, punch_mid_batch, 300)

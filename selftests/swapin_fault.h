@@ -20,6 +20,13 @@ struct env;
  * no fail_make_request (then SKIP), other -errno on error.
  */
 int fault_bio_arm(struct env *e, const char *swapdev_path, int times);
+/*
+ * The same, but the bios of the marked threads get through until @bytes of
+ * them have (a bio that does not fit in what is left of @bytes fails): e.g.
+ * one page, to let a fault's own read through and fail the next read.
+ */
+int fault_bio_arm_after(struct env *e, const char *swapdev_path, long bytes,
+			int times);
 /* Arm: fail the next @times allocations from slab cache @cache */
 int fault_slab_arm(struct env *e, const char *cache, int times);
 /* mark (or unmark) the calling thread as one whose requests may fail */
