@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build checks of the series, compile level, in build/linux (restored afterwards):
 #   prefixes  every prefix of the series compiles the files the series touches or owns
-#             (mm/vmstat.o, mm/shmem.o, mm/shmem/, mm/memcontrol.o) with W=1, and no W=1 warning is new
+#             (mm/vmstat.o, mm/shmem.o, mm/shmem/, mm/memcontrol.o, mm/page_io.o) with W=1, and no W=1 warning is new
 #             against the pristine files
 #   configs   the whole series compiles them without CONFIG_SWAP, CONFIG_TRANSPARENT_HUGEPAGE,
 #             CONFIG_MEMCG, CONFIG_ZSWAP (and CONFIG_SHMEM)
@@ -48,6 +48,8 @@ compile() {
 	grep -q 'shmem/' "$tree/mm/Makefile" && [ -f "$tree/mm/shmem/Makefile" ] && t="$t mm/shmem/"
 	# patch 0009 adds mem_cgroup_swapin_has_room() (only built with CONFIG_MEMCG)
 	grep -q '^CONFIG_MEMCG=y' "$obj/.config" && t="$t mm/memcontrol.o"
+	# patch 0011 adds swap_read_folios() (mm/page_io.c is only built with CONFIG_SWAP)
+	grep -q '^CONFIG_SWAP=y' "$obj/.config" && t="$t mm/page_io.o"
 	# shellcheck disable=SC2086
 	make -C "$tree" O="$obj" CC="ccache gcc" -j"$jobs" W=1 $t > "$log" 2>&1
 }
