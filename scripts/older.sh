@@ -210,7 +210,7 @@ for deb in "${debs[@]}"; do
 done
 
 {
-	echo "| 6.12.y | Debian package | export applies | hunks not at their place (patch: file: hunk) | W=1 build of mm/vmstat.o mm/shmem.o mm/shmem/ | W=1 warnings pristine / with series |"
+	echo "| 6.12.y | Debian package | export applies | hunks not at their place (patch: file: hunk) | W=1 build of mm/vmstat.o mm/shmem.o mm/shmem/ mm/memcontrol.o mm/page_io.o | W=1 warnings pristine / with series |"
 	echo "|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 } > "${OLDER_TABLE:-$odir/table.md}"
