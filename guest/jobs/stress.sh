@@ -1,7 +1,7 @@
 #!/bin/sh
 # make stress, in the guest, until DURATION seconds have passed (a round takes about five
 # minutes, so DURATION=600 makes two). Round k:
-#  - vm.page-cluster 3 (swap readahead on) every third round, else 0;
+#  - vm.page-cluster 3 (the default: swap readahead and batches on) in odd rounds, 0 in even ones;
 #    zswap on in rounds that start in the last quarter of the run (6.12's zswap cannot load
 #    large folios: once enabled, large swapins fall back for the rest of the boot, so it
 #    comes last). A 600 s run (two rounds) has neither; with both on, in the fsx cgroup's
@@ -38,7 +38,7 @@ rounds=0 fails=0 mism=0 fsx_ops=0 fsx_secs=0 cycles=0
 while [ "$(date +%s)" -lt "$end" ]; do
 	rounds=$((rounds + 1))
 	mode=bypass
-	pc=0; [ $((rounds % 3)) = 0 ] && pc=3
+	pc=3; [ $((rounds % 2)) = 0 ] && pc=0
 	zs=N; [ "$(date +%s)" -ge "$zswap_from" ] && zs=Y
 	echo "$pc" > /proc/sys/vm/page-cluster
 	set_zswap "$zs"
@@ -107,6 +107,7 @@ opm=$(awk -v o="$fsx_ops" -v s="$fsx_secs" 'BEGIN {printf "%d", (s > 0 ? o * 60 
 echo "stress: $rounds rounds in $(( $(date +%s) - start ))s; fsx $fsx_ops ops in ${fsx_secs}s" \
 	"($opm ops/min), $cycles swapoff/swapon cycles; swapins bypass $(d shmem_swapin_bypass)," \
 	"swapcache $(d shmem_swapin_swapcache), fallback $(d shmem_swapin_fallback);" \
-	"marker waits $(d shmem_swapin_marker_wait), handoffs $(d shmem_swapin_handoff);" \
+	"batched $(d shmem_swapin_batch); marker waits $(d shmem_swapin_marker_wait)," \
+	"handoffs $(d shmem_swapin_handoff);" \
 	"pswpin $(d pswpin); failed rounds $fails; mismatches $mism"
 [ "$fails" = 0 ] && [ "$mism" = 0 ]
