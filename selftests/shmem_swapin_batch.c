@@ -25,6 +25,9 @@
  *    owner's own read through and fails the next): the neighbours are given
  *    back, not poisoned; the tasks asleep on their markers wake and read
  *    them themselves; nothing is lost or leaked.
+ *  - zero_pages_split_read: two zero-filled pages inside the window (the swap
+ *    zeromap: never written to the device, read back without a read) split
+ *    the batch's bio; every page gets its own slot's data.
  *  - memcg_limit_half: the second half of the window was swapped out from
  *    a cgroup that cannot be charged: the batch stops there, the pages it
  *    could not charge stay on swap, untouched, until they can be.
@@ -354,6 +357,34 @@ TEST_F_TIMEOUT(batch, read_error_neighbours, 300)
 	EXPECT_EQ((long long)(n * ps / 512), tf_blocks(t));
 	tf_close(t);
 	CHECK_BACK(e);
+}
+
+TEST_F_TIMEOUT(batch, zero_pages_split_read, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 2 * WINDOW, zeros[2] = { 2, 5 };
+	struct vmsnap v0, v1;
+	int i;
+
+	ASSERT_EQ(0, tf_memfd(t, "batch", n, 47, 0));
+	ASSERT_EQ(0, tf_map(t, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, cg_enter(&self->e.cg));
+	ASSERT_EQ(0, tf_write(t, 0, n, 1));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, tf_write(t, zeros[i], 1, 0));
+	ASSERT_EQ(0, cg_leave());
+	ASSERT_EQ(0, force_out(t, 0, n, &self->e.cg));
+	vm_snap(&v0);
+	(void)*(volatile char *)t->map;
+	vm_snap(&v1);
+	vm_print("one fault on a window with two zero pages", &v0, &v1);
+	EXPECT_EQ(WINDOW - 1, vm_d(&v0, &v1, V_BATCH));
+	EXPECT_EQ(2, vm_d(&v0, &v1, V_SWPIN_ZERO))
+		TH_LOG("the zero pages were not served from the swap zeromap");
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), WINDOW);
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after a window with zero pages"));
+	tf_close(t);
+	CHECK_BACK(&self->e);
 }
 
 TEST_F_TIMEOUT(batch, punch_mid_batch, 300)
