@@ -17,7 +17,7 @@ import textwrap
 
 TITLE = "mm/shmem: swapin bypassing the swap cache, synchronised by markers"
 WIDTH = 72
-MODES = ("swapcache", "bypass", "poll")
+MODES = ("swapcache", "bypass", "bypass-nobatch", "poll")
 
 
 def para(text, indent="", first=None):
@@ -112,7 +112,8 @@ def numbers(path):
     out = [para("From make bench (results/%s, generated %s); the kernel is the series plus a "
                 "benchmark-only patch that adds the polling peer as mode \"poll\" "
                 "(swapcache_prepare() and a one-tick retry, the design of the anonymous "
-                "bypass), so that all three modes run in one boot." % (
+                "bypass), so that all modes run in one boot; bypass-nobatch, where a run has "
+                "it, is the bypass with batches (patch 9) switched off." % (
                     os.path.basename(path), data.get("generated", "?")))]
     for label, run in sorted(data.get("runs", {}).items(), key=lambda kv: kv[0] != "wall"):
         meta, s, fs = run.get("meta", {}), run.get("summary", {}), run.get("fio_summary", {})
@@ -228,6 +229,19 @@ def blurb(bench, design, base_name):
         "the large swapin again; a truncation that meets a large marker across its new size "
         "waits on it. Patch 8, independent of the marker, lets a fault on a swapped-out "
         "page skip fault-around when no neighbour can be mapped."))
+    b.append("")
+    b.append(para(
+        "Patch 9 lets an order 0 swapin that continues a sequential run (or a VM_SEQ_READ "
+        "vma) take the rest of its swap readahead window (2^page-cluster pages, at most 16, "
+        "inside the vma) with it, where the neighbours sit on the slots that follow its own: "
+        "one marker each, claimed in one walk, every marker rule holding per page; a read "
+        "fault then maps them, so their faults never come. Random access never batches, "
+        "and no batch is charged to a cgroup that could not reclaim it "
+        "(/sys/kernel/mm/shmem_swapin/batch, counter shmem_swapin_batch). Patch 10 adds "
+        "trace events: claim, install, wait with the time waited, handoff, fallback with "
+        "its reason, batch. Patch 11 adds swap_read_folios(), which reads folios for "
+        "consecutive slots of a synchronous device with one bio per run; patch 12 reads a "
+        "batch with it and installs the batch under one xarray lock."))
     b.append("")
     b.append("Numbers")
     b.append("-------")
