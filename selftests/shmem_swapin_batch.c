@@ -308,19 +308,8 @@ TEST_F_TIMEOUT(batch, neighbour_waiters, 300)
 static void *marked_read_fn(void *arg)
 {
 	struct reader *r = arg;
-	struct rbuf rb;
 
-	r->gen = R_ERR;
-	if (rbuf_init(&rb))
-		return NULL;
-	if (fault_this_thread(true)) {
-		snprintf(r->msg, sizeof(r->msg), "cannot mark the thread for fault injection");
-	} else {
-		r->gen = read_page(r->t, r->t->fd, NULL, r->idx, M_PREAD, &rb,
-				   r->msg, sizeof(r->msg));
-		fault_this_thread(false);
-	}
-	rbuf_free(&rb);
+	r->gen = read_page_marked(r->t, r->idx, true, r->msg, sizeof(r->msg));
 	return NULL;
 }
 

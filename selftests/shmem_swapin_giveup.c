@@ -113,21 +113,8 @@ struct owner {
 static void *owner_fn(void *arg)
 {
 	struct owner *o = arg;
-	struct rbuf rb;
 
-	o->gen = R_ERR;
-	if (rbuf_init(&rb))
-		return NULL;
-	if (o->inject && fault_this_thread(true)) {
-		snprintf(o->msg, sizeof(o->msg), "cannot mark the thread for fault injection");
-		rbuf_free(&rb);
-		return NULL;
-	}
-	o->gen = read_page(o->t, o->t->fd, NULL, o->idx, M_PREAD, &rb, o->msg,
-			   sizeof(o->msg));
-	if (o->inject)
-		fault_this_thread(false);
-	rbuf_free(&rb);
+	o->gen = read_page_marked(o->t, o->idx, o->inject, o->msg, sizeof(o->msg));
 	return NULL;
 }
 

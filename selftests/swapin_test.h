@@ -30,6 +30,7 @@
 #include "swapin_cgroup.h"
 #include "swapin_files.h"
 #include "swapin_env.h"
+#include "swapin_fault.h"
 
 /* counters may see a few pages of unrelated background swap activity */
 #define SLACK 4
@@ -340,6 +341,33 @@ static inline void *reader_fn(void *arg)
 	r->t_end = now_us();
 	rbuf_free(&rb);
 	return NULL;
+}
+
+/*
+ * A pread() of page @idx of @t as read_page() does it, by the calling thread,
+ * marked for fault injection (swapin_fault.h) while it reads if @inject:
+ * returns the generation read, R_EOF or R_ERR, with the error in @msg.
+ */
+static inline int read_page_marked(struct tfile *t, size_t idx, bool inject,
+				   char *msg, size_t len)
+{
+	struct rbuf rb;
+	int gen;
+
+	if (rbuf_init(&rb)) {
+		snprintf(msg, len, "out of memory");
+		return R_ERR;
+	}
+	if (inject && fault_this_thread(true)) {
+		snprintf(msg, len, "cannot mark the thread for fault injection");
+		rbuf_free(&rb);
+		return R_ERR;
+	}
+	gen = read_page(t, t->fd, NULL, idx, M_PREAD, &rb, msg, len);
+	if (inject)
+		fault_this_thread(false);
+	rbuf_free(&rb);
+	return gen;
 }
 
 static inline int reader_start(struct reader *r, struct tfile *t, size_t idx,
