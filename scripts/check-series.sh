@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build checks of the series, compile level, in build/linux (restored afterwards):
 #   prefixes  every prefix of the series compiles the files the series touches or owns
-#             (mm/vmstat.o, mm/shmem.o, mm/shmem/, mm/memcontrol.o, mm/page_io.o) with W=1, and no W=1 warning is new
+#             (mm/vmstat.o, mm/shmem.o, mm/shmem/, mm/memcontrol.o, mm/page_io.o, mm/swapfile.o) with W=1, and no W=1 warning is new
 #             against the pristine files
 #   configs   the whole series compiles them without CONFIG_SWAP, CONFIG_TRANSPARENT_HUGEPAGE,
 #             CONFIG_MEMCG, CONFIG_ZSWAP (and CONFIG_SHMEM)
@@ -48,8 +48,9 @@ compile() {
 	grep -q 'shmem/' "$tree/mm/Makefile" && [ -f "$tree/mm/shmem/Makefile" ] && t="$t mm/shmem/"
 	# patch 0009 adds mem_cgroup_swapin_has_room() (only built with CONFIG_MEMCG)
 	grep -q '^CONFIG_MEMCG=y' "$obj/.config" && t="$t mm/memcontrol.o"
-	# patch 0011 adds swap_read_folios() (mm/page_io.c is only built with CONFIG_SWAP)
-	grep -q '^CONFIG_SWAP=y' "$obj/.config" && t="$t mm/page_io.o"
+	# patch 0011 adds swap_read_folios(), 0013-0014 swap_free_nr_pinned() and
+	# swap_cluster_room() (mm/page_io.c and mm/swapfile.c are only built with CONFIG_SWAP)
+	grep -q '^CONFIG_SWAP=y' "$obj/.config" && t="$t mm/page_io.o mm/swapfile.o"
 	# shellcheck disable=SC2086
 	make -C "$tree" O="$obj" CC="ccache gcc" -j"$jobs" W=1 $t > "$log" 2>&1
 }
@@ -74,7 +75,7 @@ if [ "$what" = all ] || [ "$what" = prefixes ]; then
 		warnings "$obj/w1-$i.log" > "$obj/w1-$i.warn"
 		new=$(comm -13 "$obj/w1-0.warn" "$obj/w1-$i.warn")
 		[ -z "$new" ]
-		result $? "prefix 1-$i: no new W=1 warning in the files it compiles (mm/shmem.c, mm/shmem/, mm/vmstat.c, mm/memcontrol.c, mm/page_io.c)"
+		result $? "prefix 1-$i: no new W=1 warning in the files it compiles (mm/shmem.c, mm/shmem/, mm/vmstat.c, mm/memcontrol.c, mm/page_io.c, mm/swapfile.c)"
 		[ -n "$new" ] && echo "$new" | head -n 5 | sed 's/^/# /'
 	done
 	restore
@@ -160,7 +161,7 @@ if [ "$what" = all ] || [ "$what" = export ]; then
 					warnings "$obj/w1-$i.log" > "$obj/w1-$i.warn"
 					new=$(comm -13 "$obj/w1-0.warn" "$obj/w1-$i.warn")
 					[ -z "$new" ]
-					result $? "export: commit $i: no new W=1 warning in the files it compiles (mm/shmem.c, mm/shmem/, mm/vmstat.c, mm/memcontrol.c, mm/page_io.c)"
+					result $? "export: commit $i: no new W=1 warning in the files it compiles (mm/shmem.c, mm/shmem/, mm/vmstat.c, mm/memcontrol.c, mm/page_io.c, mm/swapfile.c)"
 					[ -n "$new" ] && echo "$new" | head -n 5 | sed 's/^/# /'
 				done
 			else

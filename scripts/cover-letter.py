@@ -241,7 +241,11 @@ def blurb(bench, design, base_name):
         "trace events: claim, install, wait with the time waited, handoff, fallback with "
         "its reason, batch. Patch 11 adds swap_read_folios(), which reads folios for "
         "consecutive slots of a synchronous device with one bio per run; patch 12 reads a "
-        "batch with it and installs the batch under one xarray lock."))
+        "batch with it and installs the batch under one xarray lock. Patch 13 adds "
+        "swap_free_nr_pinned(), which drops a slot's reference and the swapin's "
+        "SWAP_HAS_CACHE pin under one cluster lock, for every bypass swapin; patch 14 "
+        "pins a batch's slots with one swapcache_prepare() when they lie in one swap "
+        "cluster, and frees each run of installed neighbours in one go."))
     b.append("")
     b.append("Numbers")
     b.append("-------")

@@ -10,7 +10,7 @@
 # OLDER_DIR/<version>/tree. Every exported patch is tried with 'git apply --check' and
 # 'patch -p1 --dry-run', then applied with patch: per version the result is "applies",
 # "applies with offset" or "applies with fuzz" (naming the hunks), or "fails" (naming the patch
-# and the hunk). Then mm/vmstat.o, mm/shmem.o, mm/shmem/ (and mm/memcontrol.o, mm/page_io.o) are compiled with W=1 and a small
+# and the hunk). Then mm/vmstat.o, mm/shmem.o, mm/shmem/ (and mm/memcontrol.o, mm/page_io.o, mm/swapfile.o) are compiled with W=1 and a small
 # config (tinyconfig + configs/base.config + configs/bench.config, as scripts/kernel.sh merges
 # them), and no warning may be new against that version's pristine files.
 # Prints KTAP lines, a markdown table (also in OLDER_TABLE, default OLDER_DIR/table.md) and
@@ -86,9 +86,9 @@ kmake() { local t=$1; shift; make -C "$t" O="$obj" CC="ccache gcc" HOSTCC="ccach
 compile_mm() {
 	local t=$1 log=$2 what="mm/vmstat.o mm/shmem.o"
 	grep -q 'shmem/' "$t/mm/Makefile" && [ -f "$t/mm/shmem/Makefile" ] && what="$what mm/shmem/"
-	# patch 0009 touches mm/memcontrol.c, patch 0011 mm/page_io.c
+	# patch 0009 touches mm/memcontrol.c, 0011 mm/page_io.c, 0013-0014 mm/swapfile.c
 	grep -q '^CONFIG_MEMCG=y' "$obj/.config" && what="$what mm/memcontrol.o"
-	grep -q '^CONFIG_SWAP=y' "$obj/.config" && what="$what mm/page_io.o"
+	grep -q '^CONFIG_SWAP=y' "$obj/.config" && what="$what mm/page_io.o mm/swapfile.o"
 	# shellcheck disable=SC2086
 	kmake "$t" W=1 $what > "$log" 2>&1
 }
