@@ -28,6 +28,10 @@
  *  - zero_pages_split_read: two zero-filled pages inside the window (the swap
  *    zeromap: never written to the device, read back without a read) split
  *    the batch's bio; every page gets its own slot's data.
+ *  - cluster_end: a window whose neighbours' slots run past the end of a
+ *    swap cluster is batched whole (pinned slot by slot: one pin of many
+ *    slots takes one cluster's lock), for each of the 8 places the cluster
+ *    end can take in the window; data and accounting as always.
  *  - memcg_limit_half: the second half of the window was swapped out from
  *    a cgroup that cannot be charged: the batch stops there, the pages it
  *    could not charge stay on swap, untouched, until they can be.
@@ -43,6 +47,8 @@
 #include "swapin_files.h"
 #include "swapin_env.h"
 #include "swapin_fault.h"
+
+#include "swapin_swapdev.h"
 
 #include <linux/falloc.h>
 
@@ -493,6 +499,58 @@ TEST_F_TIMEOUT(batch, swapoff_mid_batch, 300)
 	EXPECT_EQ(0, do_swapon(&self->e.sd));
 	tf_close(t);
 	CHECK_BACK(&self->e);
+}
+
+/*
+ * After a swapoff and swapon the device hands out its slots in order, in
+ * clusters of 512 (256 without THP swap) that follow each other, to each
+ * CPU from its own cluster: everything goes out from one CPU, and a file
+ * pushed out after a shim of @k pages starts @k slots further.  Over
+ * k = 0..7 the end of a cluster falls at each place of a window: in six of
+ * them between two of its neighbours.
+ */
+TEST_F_TIMEOUT(batch, cluster_end, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t, shim = { .fd = -1 };
+	size_t n = 640 / WINDOW * WINDOW, k;
+	struct vmsnap v0, v1;
+	long long batched = 0, bypass = 0, reads = 0;
+	char what[64];
+	cpu_set_t old;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, pin_cpu(sched_getcpu()));
+	for (k = 0; k < WINDOW; k++) {
+		snprintf(what, sizeof(what), "file after a %zu page shim", k);
+		ASSERT_OK(swap_drain(&e->sd, 60));
+		if (k) {
+			ASSERT_EQ(0, tf_memfd(&shim, "batch-shim", k, 90, 0));
+			ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
+			ASSERT_EQ(0, tf_write(&shim, 0, k, 1));
+			ASSERT_EQ(0, out_one_cpu(&shim, k, NULL));
+		}
+		ASSERT_EQ(0, file_out(self, n, 91 + k));
+		vm_snap(&v0);
+		touch_seq(t, n);
+		vm_snap(&v1);
+		batched += vm_d(&v0, &v1, V_BATCH);
+		bypass += vm_d(&v0, &v1, V_BYPASS);
+		reads += vm_reads(&v0, &v1);
+		EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, what));
+		if (k)
+			EXPECT_EQ(0, tf_verify(&shim, 0, k, VIA_PREAD, "the shim"));
+		tf_close(t);
+		tf_close(&shim);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	diag("%lld of %zu pages batched in 8 files", batched, WINDOW * n);
+	EXPECT_PAGES("shmem_swapin_bypass", bypass, WINDOW * n);
+	EXPECT_PAGES("pages read", reads, WINDOW * n);
+	/* 7 of every window of 8, where the window crosses a cluster end too */
+	EXPECT_GE(batched, (long long)(WINDOW * (n / WINDOW * (WINDOW - 1) - SLACK)))
+		TH_LOG("only %lld pages came in batches", batched);
+	CHECK_BACK(e);
 }
 
 TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
