@@ -29,9 +29,10 @@
  *    zeromap: never written to the device, read back without a read) split
  *    the batch's bio; every page gets its own slot's data.
  *  - cluster_end: a window whose neighbours' slots run past the end of a
- *    swap cluster is batched whole (pinned slot by slot: one pin of many
- *    slots takes one cluster's lock), for each of the 8 places the cluster
- *    end can take in the window; data and accounting as always.
+ *    swap cluster (on a second zram device marked rotational, whose slots
+ *    follow each other across cluster ends) is batched whole, pinned slot by
+ *    slot (one pin of many slots takes one cluster's lock), for each of the
+ *    8 places the cluster end can take in the window; data and accounting.
  *  - memcg_limit_half: the second half of the window was swapped out from
  *    a cgroup that cannot be charged: the batch stops there, the pages it
  *    could not charge stay on swap, untouched, until they can be.
@@ -58,6 +59,7 @@
 FIXTURE(batch) {
 	struct env e;
 	struct tfile t;
+	struct swapdev sd1;	/* cluster_end's rotational device */
 	long delay;		/* batch window, us */
 };
 
@@ -67,6 +69,7 @@ FIXTURE_SETUP(batch)
 
 	ASSERT_EQ(0, r) TH_LOG("setup: %s", self->e.err);
 	self->t.fd = -1;
+	self->sd1.path[0] = 0;
 	if (!path_exists(SWAPIN_BATCH) || !path_exists(SWAPIN_BATCH_DELAY))
 		SKIP(return, "no %s or %s (kernel without batching, or without CONFIG_DEBUG_VM)",
 		     SWAPIN_BATCH, SWAPIN_BATCH_DELAY);
@@ -77,6 +80,8 @@ FIXTURE_SETUP(batch)
 FIXTURE_TEARDOWN(batch)
 {
 	tf_close(&self->t);
+	if (self->sd1.path[0])
+		zram_swap_remove(&self->sd1);
 	env_teardown(&self->e);
 }
 
@@ -502,12 +507,16 @@ TEST_F_TIMEOUT(batch, swapoff_mid_batch, 300)
 }
 
 /*
- * After a swapoff and swapon the device hands out its slots in order, in
- * clusters of 512 (256 without THP swap) that follow each other, to each
- * CPU from its own cluster: everything goes out from one CPU, and a file
- * pushed out after a shim of @k pages starts @k slots further.  Over
- * k = 0..7 the end of a cluster falls at each place of a window: in six of
- * them between two of its neighbours.
+ * The slots of a window's neighbours can run past the end of a swap cluster
+ * (512 slots with THP swap, 256 without), where the batch must not pin them
+ * with one swapcache_prepare(): that takes the lock of one cluster.  On an
+ * SSD a device hands its clusters out in an interleaved order, so a file
+ * seldom gets consecutive slots across a cluster's end; a second zram device
+ * marked rotational has no clusters and hands its slots out in one linear
+ * order, which makes it certain.  Eight files, each after a shim of k = 0..7
+ * pages, all from one CPU: the files' first slots take all eight residues
+ * mod 8, and each 640-page file crosses a multiple of 512; in six of the
+ * eight, some window's neighbours straddle it.
  */
 TEST_F_TIMEOUT(batch, cluster_end, 300)
 {
@@ -515,22 +524,37 @@ TEST_F_TIMEOUT(batch, cluster_end, 300)
 	struct tfile *t = &self->t, shim = { .fd = -1 };
 	size_t n = 640 / WINDOW * WINDOW, k;
 	struct vmsnap v0, v1;
-	long long batched = 0, bypass = 0, reads = 0;
+	long long batched = 0, bypass = 0, reads = 0, used;
 	char what[64];
 	cpu_set_t old;
+	int r;
 
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
 	ASSERT_EQ(0, pin_cpu(sched_getcpu()));
+	r = zram_swap_add_rotational(&self->sd1, 64LL << 20,
+				     e->sd.prio >= 0 ? e->sd.prio + 100 : 200);
+	if (r == -ENOENT)
+		SKIP(return, "no /sys/class/zram-control: cannot add a second zram device");
+	ASSERT_EQ(0, r) TH_LOG("rotational zram swap device: %s", strerror(-r));
+	/* the per-CPU slot cache still holds slots of the first device */
+	ASSERT_EQ(0, tf_memfd(&shim, "batch-filler", 512, 89, 0));
+	ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, tf_write(&shim, 0, 512, 1));
+	ASSERT_EQ(0, force_out(&shim, 0, 512, NULL));
+	tf_close(&shim);
+
 	for (k = 0; k < WINDOW; k++) {
 		snprintf(what, sizeof(what), "file after a %zu page shim", k);
-		ASSERT_OK(swap_drain(&e->sd, 60));
 		if (k) {
 			ASSERT_EQ(0, tf_memfd(&shim, "batch-shim", k, 90, 0));
 			ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
 			ASSERT_EQ(0, tf_write(&shim, 0, k, 1));
-			ASSERT_EQ(0, out_one_cpu(&shim, k, NULL));
+			ASSERT_EQ(0, force_out(&shim, 0, k, NULL));
 		}
 		ASSERT_EQ(0, file_out(self, n, 91 + k));
+		used = swapdev_used_kb(&self->sd1);
+		EXPECT_GE(used, (long long)((n + k) * ps / 1024))
+			TH_LOG("%s: only %lld KiB on the rotational device", what, used);
 		vm_snap(&v0);
 		touch_seq(t, n);
 		vm_snap(&v1);
@@ -550,6 +574,8 @@ TEST_F_TIMEOUT(batch, cluster_end, 300)
 	/* 7 of every window of 8, where the window crosses a cluster end too */
 	EXPECT_GE(batched, (long long)(WINDOW * (n / WINDOW * (WINDOW - 1) - SLACK)))
 		TH_LOG("only %lld pages came in batches", batched);
+	EXPECT_EQ(0, zram_swap_remove(&self->sd1));
+	self->sd1.path[0] = 0;
 	CHECK_BACK(e);
 }
 

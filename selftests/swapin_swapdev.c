@@ -215,7 +215,8 @@ static int write_swap_header(const char *path, long long bytes)
 	return n == (ssize_t)ps ? 0 : -EIO;
 }
 
-int zram_swap_add(struct swapdev *sd, long long bytes, int prio)
+static int zram_swap_add_queue(struct swapdev *sd, long long bytes, int prio,
+			       bool rotational)
 {
 	char buf[64], path[128];
 	int id, i, r;
@@ -229,11 +230,27 @@ int zram_swap_add(struct swapdev *sd, long long bytes, int prio)
 	if (r)
 		return r;
 	snprintf(sd->path, sizeof(sd->path), "/dev/zram%d", id);
+	if (rotational) {
+		snprintf(path, sizeof(path), "/sys/block/zram%d/queue/rotational", id);
+		r = write_str(path, "1");
+		if (r)
+			return r;
+	}
 	sd->prio = prio;
 	for (i = 0; i < 100 && !path_exists(sd->path); i++)
 		usleep(10000);	/* devtmpfs makes the node */
 	r = write_swap_header(sd->path, bytes);
 	return r ? r : do_swapon(sd);
+}
+
+int zram_swap_add(struct swapdev *sd, long long bytes, int prio)
+{
+	return zram_swap_add_queue(sd, bytes, prio, false);
+}
+
+int zram_swap_add_rotational(struct swapdev *sd, long long bytes, int prio)
+{
+	return zram_swap_add_queue(sd, bytes, prio, true);
 }
 
 int zram_swap_remove(struct swapdev *sd)

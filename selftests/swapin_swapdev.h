@@ -31,6 +31,12 @@ long long zram_orig_bytes(const struct swapdev *sd);	/* -1 n/a */
  * swap header written on it, swapped on at @prio.  -ENOENT without zram-control.
  */
 int zram_swap_add(struct swapdev *sd, long long bytes, int prio);
+/*
+ * The same with the disk marked rotational before the swapon: the device then
+ * has no swap clusters (no SWP_SOLIDSTATE) and hands out its slots in one
+ * linear order, across the 512-slot boundaries an SSD's clusters have.
+ */
+int zram_swap_add_rotational(struct swapdev *sd, long long bytes, int prio);
 /* swapoff (bounded) and hot_remove of a device made by zram_swap_add() */
 int zram_swap_remove(struct swapdev *sd);
 /* Used (kB) of one swap device in /proc/swaps, -1 if it is not active */
