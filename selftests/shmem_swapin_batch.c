@@ -174,12 +174,19 @@ static void seq_swapin(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, vm_d(&v0, &v1, V_PSWPOUT))
 		TH_LOG("%s: pages written out again during the swapin", what);
 	if (on && atoi(cluster) == 3) {
-		/* 7 of every window of 8 come with the first */
-		EXPECT_GE(batched, (long long)(n / WINDOW * (WINDOW - 1)))
+		/*
+		 * 7 of every window of 8 come with the first, but for one page
+		 * (and one more fault) wherever the file's slots jump: an SSD
+		 * hands its clusters (256 or 512 slots) out interleaved, so a
+		 * file's slots jump at each cluster end it crosses.
+		 */
+		long long jumps = n / 256 + 2;
+
+		EXPECT_GE(batched, (long long)(n / WINDOW * (WINDOW - 1)) - jumps)
 			TH_LOG("%s: only %lld pages came in batches", what, batched);
 		EXPECT_LE(batched, (long long)n);
 		if (!by_read) {
-			EXPECT_LE(major, (long long)(n / WINDOW + SLACK))
+			EXPECT_LE(major, (long long)(n / WINDOW + SLACK) + jumps)
 				TH_LOG("%s: %lld major faults, one per window expected",
 				       what, major);
 		}
