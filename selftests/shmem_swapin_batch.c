@@ -544,11 +544,7 @@ TEST_F_TIMEOUT(batch, cluster_end, 300)
 		SKIP(return, "no /sys/class/zram-control: cannot add a second zram device");
 	ASSERT_EQ(0, r) TH_LOG("rotational zram swap device: %s", strerror(-r));
 	/* the per-CPU slot cache still holds slots of the first device */
-	ASSERT_EQ(0, tf_memfd(&shim, "batch-filler", 512, 89, 0));
-	ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, tf_write(&shim, 0, 512, 1));
-	ASSERT_EQ(0, force_out(&shim, 0, 512, NULL));
-	tf_close(&shim);
+	ASSERT_EQ(0, use_up_slot_caches("batch-filler", 512, 89));
 
 	for (k = 0; k < WINDOW; k++) {
 		snprintf(what, sizeof(what), "file after a %zu page shim", k);

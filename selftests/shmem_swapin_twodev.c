@@ -80,24 +80,6 @@ static int file_out(FIXTURE_DATA(twodev) *self, struct tfile *t,
 	return force_out(t, 0, NPAGES, &self->e.cg);
 }
 
-/*
- * The per-CPU swap slot caches still hold slots of the first device after the
- * second one came on: a filler goes out through them (and is freed), so that
- * the next swap-outs take the second device's slots.
- */
-static int use_up_slot_caches(FIXTURE_DATA(twodev) *self)
-{
-	struct tfile f;
-	size_t n = 512;
-	int r;
-
-	if (tf_memfd(&f, "twodev-filler", n, 70, 0) || tf_map(&f, PROT_READ | PROT_WRITE))
-		return -1;
-	r = tf_write(&f, 0, n, 1) || force_out(&f, 0, n, NULL);
-	tf_close(&f);
-	return r ? -1 : 0;
-}
-
 /* file a out on the first device, then the second device on, file b out on it */
 #define TWO_FILES_OUT(ida, idb) do {					\
 	long long __u1;							\
@@ -108,7 +90,7 @@ static int use_up_slot_caches(FIXTURE_DATA(twodev) *self)
 	if (__r == -ENOENT)						\
 		SKIP(return, "no /sys/class/zram-control: cannot add a second zram device");\
 	ASSERT_EQ(0, __r) TH_LOG("second zram swap device: %s", strerror(-__r));\
-	ASSERT_EQ(0, use_up_slot_caches(self));				\
+	ASSERT_EQ(0, use_up_slot_caches("twodev-filler", 512, 70));	\
 	ASSERT_EQ(0, file_out(self, &self->b, "twodev-b", (idb)));	\
 	__u1 = swapdev_used_kb(&self->sd1);				\
 	ASSERT_GE(__u1, (long long)(NPAGES * ps / 1024))		\

@@ -319,6 +319,20 @@ void lru_drain_all(void)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+int use_up_slot_caches(const char *name, size_t n, unsigned int id)
+{
+	struct tfile f;
+	int r;
+
+	if (tf_memfd(&f, name, n, id, 0) || tf_map(&f, PROT_READ | PROT_WRITE)) {
+		tf_close(&f);
+		return -1;
+	}
+	r = tf_write(&f, 0, n, 1) || force_out(&f, 0, n, NULL);
+	tf_close(&f);
+	return r ? -1 : 0;
+}
+
 int force_out(struct tfile *t, size_t first, size_t n, struct cg *c)
 {
 	unsigned char *vec = malloc(n);

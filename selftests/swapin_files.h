@@ -66,6 +66,13 @@ long tf_folio_pages(struct tfile *t, size_t idx);
  * (not in the page cache, not in the swap cache).
  */
 int force_out(struct tfile *t, size_t first, size_t n, struct cg *c);
+/*
+ * A filler memfd @name of @n pages (pattern @id) written, pushed out to swap
+ * and freed: the per-CPU swap slot caches give up the slots they hold of the
+ * device that was first when they were filled, so that the next swap-outs
+ * take slots of the device that is first now.
+ */
+int use_up_slot_caches(const char *name, size_t n, unsigned int id);
 
 /* cachestat(2); -ENOSYS if the kernel lacks it */
 struct ss_cachestat {
