@@ -388,6 +388,7 @@ bool shmem_swapin_batch_enabled(void)
 static unsigned int shmem_swapin_delay_us;
 static unsigned int shmem_swapin_claim_delay_us;
 static unsigned int shmem_swapin_batch_delay_us;
+static unsigned int shmem_swapin_batch_claim_delay_us;
 static unsigned int shmem_swapin_split_delay_us;
 static unsigned int shmem_swapin_wait_delay_us;
 
@@ -436,6 +437,20 @@ void shmem_swapin_debug_batch_delay(void)
 	shmem_swapin_debug_sleep(&shmem_swapin_batch_delay_us);
 }
 
+/**
+ * shmem_swapin_debug_batch_claim_delay - hold a batch's fresh claim open
+ *
+ * Debug kernels only: sleep for debug_batch_claim_delay_us right after a
+ * batch has claimed its neighbours, before it pins and charges them, so that
+ * tests can have tasks waiting on the neighbours' markers when the batch
+ * gives some of them back (pin refused, charge failed), and can let swap
+ * readahead reach a neighbour's slot before the pin.
+ */
+void shmem_swapin_debug_batch_claim_delay(void)
+{
+	shmem_swapin_debug_sleep(&shmem_swapin_batch_claim_delay_us);
+}
+
 /*
  * Debug kernels only: a task that met a marker sleeps for debug_wait_delay_us
  * after its first look, before it queues and looks again, so that tests can
@@ -475,6 +490,10 @@ void shmem_swapin_debug_claim_delay(void)
 }
 
 void shmem_swapin_debug_batch_delay(void)
+{
+}
+
+void shmem_swapin_debug_batch_claim_delay(void)
 {
 }
 
@@ -575,6 +594,8 @@ SHMEM_SWAPIN_DELAY_ATTR(debug_claim_delay_us, shmem_swapin_claim_delay_us,
 			USEC_PER_SEC);
 SHMEM_SWAPIN_DELAY_ATTR(debug_batch_delay_us, shmem_swapin_batch_delay_us,
 			USEC_PER_SEC);
+SHMEM_SWAPIN_DELAY_ATTR(debug_batch_claim_delay_us,
+			shmem_swapin_batch_claim_delay_us, USEC_PER_SEC);
 /* a busy wait with interrupts off: at most 100 ms */
 SHMEM_SWAPIN_DELAY_ATTR(debug_split_delay_us, shmem_swapin_split_delay_us,
 			100 * USEC_PER_MSEC);
@@ -589,6 +610,7 @@ static struct attribute *shmem_swapin_attrs[] = {
 	&debug_delay_us_attr.attr,
 	&debug_claim_delay_us_attr.attr,
 	&debug_batch_delay_us_attr.attr,
+	&debug_batch_claim_delay_us_attr.attr,
 	&debug_split_delay_us_attr.attr,
 	&debug_wait_delay_us_attr.attr,
 #endif

@@ -106,6 +106,7 @@ bool shmem_swapin_batch_enabled(void);
 void shmem_swapin_debug_delay(void);
 void shmem_swapin_debug_claim_delay(void);
 void shmem_swapin_debug_batch_delay(void);
+void shmem_swapin_debug_batch_claim_delay(void);
 void shmem_swapin_debug_split_delay(void);
 
 #else /* !CONFIG_SWAP */
@@ -157,6 +158,10 @@ static inline void shmem_swapin_debug_claim_delay(void)
 }
 
 static inline void shmem_swapin_debug_batch_delay(void)
+{
+}
+
+static inline void shmem_swapin_debug_batch_claim_delay(void)
 {
 }
 
