@@ -36,9 +36,17 @@
  *  - memcg_limit_half: the second half of the window was swapped out from
  *    a cgroup that cannot be charged: the batch stops there, the pages it
  *    could not charge stay on swap, untouched, until they can be.
+ *  - charge_fail_waiters: the same with readers asleep on markers of both
+ *    halves and a hole punched over a refused one while the batch holds its
+ *    claim: the refused readers wake (and get ENOMEM from their own swapin),
+ *    the charged half's reader gets its page, the punched slot is freed.
+ *  - pin_refused_neighbours: swap readahead takes some of the claimed
+ *    neighbours' slots before the batch pins them: the batch pins slot by
+ *    slot up to the first taken, the rest come from the swap cache.
  *  - batch_input: the knob takes booleans only.
  *
- * The windows are held open with debug_batch_delay_us (debug kernels).
+ * The windows are held open with debug_batch_delay_us (after the pins and
+ * charges) and debug_batch_claim_delay_us (before them), debug kernels only.
  * See docs/testing.md.
  */
 #include "swapin_test.h"
@@ -70,9 +78,10 @@ FIXTURE_SETUP(batch)
 	ASSERT_EQ(0, r) TH_LOG("setup: %s", self->e.err);
 	self->t.fd = -1;
 	self->sd1.path[0] = 0;
-	if (!path_exists(SWAPIN_BATCH) || !path_exists(SWAPIN_BATCH_DELAY))
-		SKIP(return, "no %s or %s (kernel without batching, or without CONFIG_DEBUG_VM)",
-		     SWAPIN_BATCH, SWAPIN_BATCH_DELAY);
+	if (!path_exists(SWAPIN_BATCH) || !path_exists(SWAPIN_BATCH_DELAY) ||
+	    !path_exists(SWAPIN_BATCH_CLAIM_DELAY))
+		SKIP(return, "no %s or its debug delays (kernel without batching, or without CONFIG_DEBUG_VM)",
+		     SWAPIN_BATCH);
 	ASSERT_OK(env_set_knob(&self->e, PAGE_CLUSTER, "3"));
 	self->delay = race_delay_us(300000);
 }
@@ -265,14 +274,17 @@ TEST_F_TIMEOUT(batch, random_no_batch, 300)
 
 /*
  * Start a read of page @idx that starts a batch, and return once the batch
- * holds its neighbours (the main page is in, the window is open).
+ * holds its neighbours in the window of the debug knob @window: claimed,
+ * pinned and charged (SWAPIN_BATCH_DELAY), or only claimed, before the pins
+ * and charges (SWAPIN_BATCH_CLAIM_DELAY).
  */
-static int batch_start(FIXTURE_DATA(batch) *self, struct reader *o, size_t idx)
+static int batch_start(FIXTURE_DATA(batch) *self, struct reader *o, size_t idx,
+		       const char *window)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%ld", self->delay);
-	if (env_set_knob(&self->e, SWAPIN_BATCH_DELAY, buf))
+	if (env_set_knob(&self->e, window, buf))
 		return -1;
 	if (reader_start(o, &self->t, idx, M_PREAD))
 		return -1;
@@ -281,10 +293,11 @@ static int batch_start(FIXTURE_DATA(batch) *self, struct reader *o, size_t idx)
 	return 0;
 }
 
-static void batch_end(FIXTURE_DATA(batch) *self, struct reader *o)
+static void batch_end(FIXTURE_DATA(batch) *self, struct reader *o,
+		      const char *window)
 {
 	pthread_join(o->tid, NULL);
-	env_set_knob(&self->e, SWAPIN_BATCH_DELAY, "0");
+	env_set_knob(&self->e, window, "0");
 }
 
 TEST_F_TIMEOUT(batch, neighbour_waiters, 300)
@@ -297,12 +310,12 @@ TEST_F_TIMEOUT(batch, neighbour_waiters, 300)
 
 	ASSERT_EQ(0, file_out(self, n, 41));
 	vm_snap(&v0);
-	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_DELAY));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], i ? M_FAULT : M_PREAD));
 	}
 	vm_wait_above(V_WAIT, v0.v[V_WAIT] + 1, 5000000);
-	batch_end(self, &o);
+	batch_end(self, &o, SWAPIN_BATCH_DELAY);
 	for (i = 0; i < 2; i++)
 		pthread_join(w[i].tid, NULL);
 	vm_snap(&v1);
@@ -422,13 +435,13 @@ TEST_F_TIMEOUT(batch, punch_mid_batch, 300)
 
 	ASSERT_EQ(0, file_out(self, n, 51));
 	vm_snap(&v0);
-	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_DELAY));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				       holes[i] * ps, ps));
 		t->gen[holes[i]] = 0;
 	}
-	batch_end(self, &o);
+	batch_end(self, &o, SWAPIN_BATCH_DELAY);
 	vm_snap(&v1);
 	vm_print("holes punched in a batch", &v0, &v1);
 	EXPECT_EQ(2, vm_d(&v0, &v1, V_HANDOFF))
@@ -451,9 +464,9 @@ TEST_F_TIMEOUT(batch, truncate_mid_batch, 300)
 
 	ASSERT_EQ(0, file_out(self, n, 61));
 	vm_snap(&v0);
-	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_DELAY));
 	ASSERT_EQ(0, ftruncate(t->fd, keep * ps));
-	batch_end(self, &o);
+	batch_end(self, &o, SWAPIN_BATCH_DELAY);
 	vm_snap(&v1);
 	vm_print("truncated under a batch", &v0, &v1);
 	/* pages 3..7 were claimed neighbours */
@@ -495,9 +508,9 @@ TEST_F_TIMEOUT(batch, swapoff_mid_batch, 300)
 
 	ASSERT_EQ(0, file_out(self, n, 71));
 	vm_snap(&v0);
-	ASSERT_OK(batch_start(self, &o, 0));
+	ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_DELAY));
 	ASSERT_EQ(0, pthread_create(&tid, NULL, swapoff_fn, &a));
-	batch_end(self, &o);
+	batch_end(self, &o, SWAPIN_BATCH_DELAY);
 	pthread_join(tid, NULL);
 	vm_snap(&v1);
 	vm_print("swapoff under a batch", &v0, &v1);
@@ -582,6 +595,38 @@ TEST_F_TIMEOUT(batch, cluster_end, 300)
 	CHECK_BACK(e);
 }
 
+/*
+ * @n pages of a memfd, out: pages 0..3 and 8..@n-1 written from the test's
+ * cgroup, the second half of the first window (4..7) from @other, which then
+ * refuses every charge (memory.max 0, no swap).
+ */
+static int split_window_out(FIXTURE_DATA(batch) *self, size_t n,
+			    unsigned int id, struct cg *other)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t half = WINDOW / 2;
+
+	if (tf_memfd(t, "batch", n, id, 0) || tf_map(t, PROT_READ | PROT_WRITE) ||
+	    cg_create(other, "batch-other"))
+		return -1;
+	if (cg_enter(&e->cg) || tf_write(t, 0, half, 1) ||
+	    tf_write(t, WINDOW, n - WINDOW, 1) ||
+	    cg_enter(other) || tf_write(t, half, half, 1) || cg_leave())
+		return -1;
+	if (out_one_cpu(t, n, &e->cg))
+		return -1;
+	/* nothing can be charged to the other cgroup */
+	return cg_write(other, "memory.swap.max", "0") ||
+	       cg_write(other, "memory.max", "0");
+}
+
+static int unlimit(struct cg *c)
+{
+	return cg_write(c, "memory.max", "max") ||
+	       cg_write(c, "memory.swap.max", "max");
+}
+
 TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
 {
 	struct env *e = &self->e;
@@ -590,21 +635,7 @@ TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
 	struct vmsnap v0, v1, v2;
 	struct cg other;
 
-	ASSERT_EQ(0, tf_memfd(t, "batch", n, 81, 0));
-	ASSERT_EQ(0, tf_map(t, PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, cg_create(&other, "batch-other"));
-	/* pages 0..3 and 8..15 belong to the test's cgroup, 4..7 to the other */
-	ASSERT_EQ(0, cg_enter(&e->cg));
-	ASSERT_EQ(0, tf_write(t, 0, half, 1));
-	ASSERT_EQ(0, tf_write(t, WINDOW, n - WINDOW, 1));
-	ASSERT_EQ(0, cg_enter(&other));
-	ASSERT_EQ(0, tf_write(t, half, half, 1));
-	ASSERT_EQ(0, cg_leave());
-	ASSERT_EQ(0, out_one_cpu(t, n, &e->cg));
-	/* nothing can be charged to the other cgroup */
-	ASSERT_EQ(0, cg_write(&other, "memory.swap.max", "0"));
-	ASSERT_EQ(0, cg_write(&other, "memory.max", "0"));
-
+	ASSERT_EQ(0, split_window_out(self, n, 81, &other));
 	vm_snap(&v0);
 	ASSERT_EQ(0, tf_verify(t, 0, 1, VIA_PREAD, "the page that starts the batch"));
 	vm_snap(&v1);
@@ -614,8 +645,7 @@ TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
 	EXPECT_EQ((long)half, tf_resident(t, 0, WINDOW, NULL));
 	EXPECT_EQ(0, cg_read(&other, "memory.current"));
 
-	ASSERT_EQ(0, cg_write(&other, "memory.max", "max"));
-	ASSERT_EQ(0, cg_write(&other, "memory.swap.max", "max"));
+	ASSERT_EQ(0, unlimit(&other));
 	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "with the limit lifted"));
 	vm_snap(&v2);
 	vm_print("the rest", &v1, &v2);
@@ -623,6 +653,164 @@ TEST_F_TIMEOUT(batch, memcg_limit_half, 300)
 	EXPECT_EQ((long long)(half * ps), cg_wait_shmem(&other, half * ps));
 	tf_close(t);
 	cg_destroy(&other);
+	CHECK_BACK(e);
+}
+
+/*
+ * memcg_limit_half with tasks asleep on the markers of both halves, and a
+ * hole punched over a refused neighbour, all while the batch holds its
+ * fresh claim (before its pins and charges): the charges stop at page 4;
+ * the refused neighbours' entries go back and their readers wake (their own
+ * swapins then fail to charge: ENOMEM, as on any swapin into that cgroup);
+ * the punched neighbour's slot, left to the batch, is freed by it; the
+ * charged half is installed and its reader gets its page from the batch.
+ */
+TEST_F_TIMEOUT(batch, charge_fail_waiters, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t;
+	size_t n = 16, half = WINDOW / 2, hole = WINDOW - 1;
+	size_t widx[3] = { 2, 5, 6 };
+	struct reader o, w[3];
+	struct vmsnap v0, v1, v2;
+	long long max0;
+	struct cg other;
+	int i;
+
+	ASSERT_EQ(0, split_window_out(self, n, 83, &other));
+	e->allow_oom = true;
+	if (env_quiet_console(e))
+		diag("cannot lower the console loglevel: the OOM reports below will reach the console");
+	max0 = cg_keyed(&other, "memory.events", "max");
+	vm_snap(&v0);
+	ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_CLAIM_DELAY));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, reader_start(&w[i], t, widx[i], M_PREAD));
+	vm_wait_above(V_WAIT, v0.v[V_WAIT] + 2, 5000000);
+	ASSERT_EQ(0, fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       hole * ps, ps));
+	t->gen[hole] = 0;
+	batch_end(self, &o, SWAPIN_BATCH_CLAIM_DELAY);
+	for (i = 0; i < 3; i++)
+		pthread_join(w[i].tid, NULL);
+	vm_snap(&v1);
+	vm_print("charges refused half-way, readers on both halves, a punch", &v0, &v1);
+
+	EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 3)
+		TH_LOG("the readers of claimed neighbours did not wait on their markers");
+	EXPECT_GT(cg_keyed(&other, "memory.events", "max"), max0)
+		TH_LOG("no charge hit the other cgroup's memory.max: the path was not taken");
+	EXPECT_EQ(half - 1, vm_d(&v0, &v1, V_BATCH))
+		TH_LOG("the batch did not stop at the first page it could not charge");
+	EXPECT_EQ(1, vm_d(&v0, &v1, V_HANDOFF))
+		TH_LOG("the punch did not hand off the claimed neighbour");
+	EXPECT_EQ(t->gen[0], o.gen) TH_LOG("owner: %s", o.msg);
+	EXPECT_EQ(t->gen[widx[0]], w[0].gen)
+		TH_LOG("reader of page %zu (charged half): %s", widx[0], w[0].msg);
+	for (i = 1; i < 3; i++) {
+		EXPECT_TRUE(w[i].gen == R_ERR && msg_says(w[i].msg, ENOMEM))
+			TH_LOG("reader of page %zu (refused half): gen %d, %s",
+			       widx[i], w[i].gen, w[i].msg);
+	}
+	EXPECT_EQ(0, cg_read(&other, "memory.current"));
+
+	ASSERT_EQ(0, unlimit(&other));
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "with the limit lifted"));
+	vm_snap(&v2);
+	vm_print("the rest", &v1, &v2);
+	/* every page but the hole read once, none of them twice */
+	EXPECT_PAGES("pages read in all", vm_reads(&v0, &v2), n - 1);
+	EXPECT_EQ((long long)((n - 1) * ps / 512), tf_blocks(t));
+	EXPECT_EQ((long long)((half - 1) * ps), cg_wait_shmem(&other, (half - 1) * ps));
+	tf_close(t);
+	cg_destroy(&other);
+	/* the batch freed the slot the punch left it */
+	CHECK_BACK(e);
+}
+
+/*
+ * Swap readahead (the swap cache path, switched on for one read) of the
+ * page after a window reads the slots of that page's 8-slot block into the
+ * swap cache while the batch holds its neighbours claimed, not yet pinned.
+ * Where the block starts inside the window, the batch's one pin of all its
+ * slots is refused, and it pins slot by slot up to the first one readahead
+ * took; the rest go back, and come from the swap cache (a reader asleep on
+ * the last one, then a read of each).  Where the block starts depends on
+ * the file's first slot mod 8: eight files, each after a shim of k = 0..7
+ * pages, all from one CPU, move it round; at least one window must have its
+ * pin refused part-way.
+ */
+TEST_F_TIMEOUT(batch, pin_refused_neighbours, 300)
+{
+	struct env *e = &self->e;
+	struct tfile *t = &self->t, shim = { .fd = -1 };
+	size_t n = 2 * WINDOW, k;
+	struct reader o, w, ra;
+	struct vmsnap v0, v1, v2;
+	long long batched, from_cache;
+	int partial = 0, len = 0;
+	char what[64], seen[64] = "";
+	cpu_set_t old;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, pin_cpu(sched_getcpu()));
+	for (k = 0; k < WINDOW; k++) {
+		snprintf(what, sizeof(what), "file after a %zu page shim", k);
+		if (k) {
+			ASSERT_EQ(0, tf_memfd(&shim, "batch-shim", k, 100, 0));
+			ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
+			ASSERT_EQ(0, tf_write(&shim, 0, k, 1));
+			ASSERT_EQ(0, force_out(&shim, 0, k, NULL));
+		}
+		ASSERT_EQ(0, file_out(self, n, 101 + k));
+		vm_snap(&v0);
+		ASSERT_OK(batch_start(self, &o, 0, SWAPIN_BATCH_CLAIM_DELAY));
+		ASSERT_EQ(0, reader_start(&w, t, WINDOW - 1, M_PREAD));
+		vm_wait_above(V_WAIT, v0.v[V_WAIT], 5000000);
+		/* readahead around page 8, while the batch is unpinned */
+		ASSERT_OK(set_mode("swapcache"));
+		ASSERT_EQ(0, reader_start(&ra, t, WINDOW, M_PREAD));
+		pthread_join(ra.tid, NULL);
+		ASSERT_OK(set_mode("bypass"));
+		batch_end(self, &o, SWAPIN_BATCH_CLAIM_DELAY);
+		pthread_join(w.tid, NULL);
+		vm_snap(&v1);
+		vm_print(what, &v0, &v1);
+		batched = vm_d(&v0, &v1, V_BATCH);
+		EXPECT_GE(vm_d(&v0, &v1, V_WAIT), 1)
+			TH_LOG("%s: the reader of page 7 did not wait on its marker", what);
+		EXPECT_EQ(t->gen[0], o.gen) TH_LOG("%s: owner: %s", what, o.msg);
+		EXPECT_EQ(t->gen[WINDOW - 1], w.gen) TH_LOG("%s: reader: %s", what, w.msg);
+		EXPECT_EQ(t->gen[WINDOW], ra.gen) TH_LOG("%s: readahead: %s", what, ra.msg);
+		EXPECT_TRUE(batched >= 0 && batched <= WINDOW - 1)
+			TH_LOG("%s: %lld pages batched", what, batched);
+
+		/*
+		 * The neighbours not batched were all in the swap cache: each
+		 * one swapped in from there (as page 8 was, by its read).
+		 */
+		EXPECT_EQ(0, tf_verify(t, 1, WINDOW - 1, VIA_PREAD, what));
+		vm_snap(&v2);
+		from_cache = vm_d(&v0, &v2, V_SWAPCACHE) - 1;
+		EXPECT_EQ(WINDOW - 1 - batched, from_cache)
+			TH_LOG("%s: %lld batched, %lld from the swap cache", what,
+			       batched, from_cache);
+		EXPECT_EQ(0, vm_d(&v1, &v2, V_BYPASS))
+			TH_LOG("%s: a neighbour given back was read from swap again", what);
+		if (batched > 0 && batched < WINDOW - 1)
+			partial++;
+		len += snprintf(seen + len, sizeof(seen) - len, " %lld", batched);
+
+		EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, what));
+		if (k)
+			EXPECT_EQ(0, tf_verify(&shim, 0, k, VIA_PREAD, "the shim"));
+		tf_close(t);
+		tf_close(&shim);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	diag("pages batched per window:%s", seen);
+	EXPECT_GE(partial, 1)
+		TH_LOG("no window's pin was refused part-way (batched:%s)", seen);
 	CHECK_BACK(e);
 }
 

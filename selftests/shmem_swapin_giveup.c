@@ -118,12 +118,6 @@ static void *owner_fn(void *arg)
 	return NULL;
 }
 
-/* the errno a reader's failed pread reported, from its message */
-static bool msg_says(const char *msg, int err)
-{
-	return strstr(msg, strerror(err)) != NULL;
-}
-
 /*
  * Start the owner on @oidx, then, @lead_us later (it holds its claim by then),
  * NWAITERS readers on @widx[]; return once they all sleep on the marker, with

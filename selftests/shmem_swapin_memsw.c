@@ -18,6 +18,15 @@
  *    reads every page: they are charged to X (X's memory usage grows by
  *    2M, Y's does not), data intact.
  *
+ *  - batch_two_cgroups: an order 0 file whose windows of 8 pages were
+ *    written half by a task in X, half by a task in Y, goes out; the test
+ *    (in the root cgroup) reads it in order, so that batches take
+ *    neighbours of both cgroups in one run.  Each page is charged to the
+ *    cgroup whose slot it was, and each slot's swap charge is dropped from
+ *    that cgroup (one uncharge per slot: swap_cgroup_record() of a range
+ *    with two owners is a BUG); X's and Y's memory usage grow by their
+ *    halves, their memory+swap usage does not move; data intact.
+ *
  * The memory controller can only be mounted on v1 while no cgroup v2 group
  * uses it: this binary runs in a boot of its own (guest/jobs/memsw.sh),
  * never in the v2 run; elsewhere it skips.  See docs/testing.md.
@@ -261,6 +270,163 @@ TEST_F_TIMEOUT(memsw, failed_large_read, 300)
 	EXPECT_LE(y_mem2, SLACK_BYTES)
 		TH_LOG("y was charged %lld bytes for x's pages", y_mem2);
 	close(fd);
+}
+
+/* batch_two_cgroups: the file's windows are 8 pages, half of each from X */
+#define BATCH_PAGES	2048
+#define BATCH_WINDOW	8
+
+static bool x_half(size_t i)
+{
+	return (i % BATCH_WINDOW) < BATCH_WINDOW / 2;
+}
+
+/* write the pages of the file that @mine says are ours, in pattern */
+static int write_half(int fd, bool mine)
+{
+	unsigned char *buf = malloc(ps);
+	size_t i, w;
+
+	if (!buf)
+		return 1;
+	for (i = 0; i < BATCH_PAGES; i++) {
+		if (x_half(i) != mine)
+			continue;
+		for (w = 0; w < ps; w++)
+			buf[w] = pat(i, w);
+		if (pwrite(fd, buf, ps, i * ps) != (ssize_t)ps)
+			return 2;
+	}
+	free(buf);
+	return 0;
+}
+
+static int write_x_half(int fd)
+{
+	return write_half(fd, true);
+}
+
+static int write_y_half(int fd)
+{
+	return write_half(fd, false);
+}
+
+/* push the whole file out from one CPU (consecutive slots); 0 if none left */
+static int batch_file_out(int fd)
+{
+	size_t len = BATCH_PAGES * ps, i, left = 0;
+	unsigned char *vec = malloc(BATCH_PAGES);
+	char *map;
+	int r = -1, k;
+
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (!vec || map == MAP_FAILED)
+		goto out;
+	/* MADV_PAGEOUT takes what this mapping maps: fault it all in first */
+	for (i = 0; i < BATCH_PAGES; i++)
+		(void)*(volatile char *)(map + i * ps);
+	for (k = 0; k < 5; k++) {
+		if (madvise(map, len, MADV_PAGEOUT) || mincore(map, len, vec))
+			break;
+		for (i = 0, left = 0; i < BATCH_PAGES; i++)
+			left += vec[i] & 1;
+		if (!left) {
+			r = 0;
+			break;
+		}
+		usleep(20000);
+	}
+out:
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	free(vec);
+	return r;
+}
+
+TEST_F_TIMEOUT(memsw, batch_two_cgroups, 300)
+{
+	struct env *e = &self->e;
+	long long x_mem0, x_memsw0, y_mem0, y_memsw0, x_mem1, x_memsw1, y_mem1, y_memsw1;
+	long long half = (long long)(BATCH_PAGES / 2) * ps, batched;
+	unsigned char *buf = malloc(ps);
+	struct vmsnap v0, v1;
+	size_t i, w;
+	long bad = 0;
+	cpu_set_t old;
+	int fd, r;
+
+	ASSERT_NE(NULL, buf);
+	if (!path_exists(SWAPIN_BATCH))
+		SKIP(free(buf); return, "no %s: kernel without batching", SWAPIN_BATCH);
+	ASSERT_EQ(0, env_set_knob(e, SWAPIN_BATCH, "1"));
+	ASSERT_EQ(0, env_set_knob(e, "/proc/sys/vm/page-cluster", "3"));
+	fd = memfd_create("memsw-batch", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, BATCH_PAGES * ps));
+	r = in_child(self->x, write_x_half, fd);
+	ASSERT_EQ(0, r) TH_LOG("writing x's half failed (step %d)", r);
+	r = in_child(self->y, write_y_half, fd);
+	ASSERT_EQ(0, r) TH_LOG("writing y's half failed (step %d)", r);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	ASSERT_EQ(0, pin_cpu(sched_getcpu()));
+	r = batch_file_out(fd);
+	sched_setaffinity(0, sizeof(old), &old);
+	ASSERT_EQ(0, r) TH_LOG("the file did not go out to swap");
+
+	x_mem0 = v1_read(self->x, "memory.usage_in_bytes");
+	x_memsw0 = v1_read(self->x, "memory.memsw.usage_in_bytes");
+	y_mem0 = v1_read(self->y, "memory.usage_in_bytes");
+	y_memsw0 = v1_read(self->y, "memory.memsw.usage_in_bytes");
+	diag("out: x memory %lld, memory+swap %lld; y memory %lld, memory+swap %lld",
+	     x_mem0, x_memsw0, y_mem0, y_memsw0);
+	ASSERT_GE(x_memsw0 - x_mem0, half - SLACK_BYTES)
+		TH_LOG("x's memory+swap does not hold its half swapped out");
+	ASSERT_GE(y_memsw0 - y_mem0, half - SLACK_BYTES)
+		TH_LOG("y's memory+swap does not hold its half swapped out");
+
+	/* read in order from the root cgroup: batches cross from x to y */
+	vm_snap(&v0);
+	for (i = 0; i < BATCH_PAGES; i++) {
+		if (pread(fd, buf, ps, i * ps) != (ssize_t)ps) {
+			bad++;
+			continue;
+		}
+		for (w = 0; w < ps; w++) {
+			if (buf[w] != pat(i, w)) {
+				bad++;
+				break;
+			}
+		}
+	}
+	vm_snap(&v1);
+	vm_print("read in order from the root cgroup", &v0, &v1);
+	batched = vm_d(&v0, &v1, V_BATCH);
+	diag("%lld of %d pages came in batches", batched, BATCH_PAGES);
+	EXPECT_EQ(0, bad) TH_LOG("%ld pages read back wrong", bad);
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), BATCH_PAGES);
+	/* 7 of every 8, less a page at each slot jump (cluster ends) */
+	EXPECT_GE(batched, (long long)(BATCH_PAGES / BATCH_WINDOW * (BATCH_WINDOW - 1) -
+				       (BATCH_PAGES / 256 + 2)))
+		TH_LOG("only %lld pages came in batches", batched);
+
+	x_mem1 = v1_read(self->x, "memory.usage_in_bytes");
+	x_memsw1 = v1_read(self->x, "memory.memsw.usage_in_bytes");
+	y_mem1 = v1_read(self->y, "memory.usage_in_bytes");
+	y_memsw1 = v1_read(self->y, "memory.memsw.usage_in_bytes");
+	diag("in: x memory %lld, memory+swap %lld; y memory %lld, memory+swap %lld",
+	     x_mem1, x_memsw1, y_mem1, y_memsw1);
+	/* each half charged to the cgroup whose slots it was in */
+	EXPECT_GE(x_mem1 - x_mem0, half - SLACK_BYTES)
+		TH_LOG("x was charged %lld bytes for its half", x_mem1 - x_mem0);
+	EXPECT_GE(y_mem1 - y_mem0, half - SLACK_BYTES)
+		TH_LOG("y was charged %lld bytes for its half", y_mem1 - y_mem0);
+	/* and each slot's swap charge dropped from it: memory+swap unmoved */
+	EXPECT_LE(llabs(x_memsw1 - x_memsw0), SLACK_BYTES)
+		TH_LOG("x's memory+swap moved by %lld bytes", x_memsw1 - x_memsw0);
+	EXPECT_LE(llabs(y_memsw1 - y_memsw0), SLACK_BYTES)
+		TH_LOG("y's memory+swap moved by %lld bytes", y_memsw1 - y_memsw0);
+	close(fd);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -315,6 +315,8 @@ int env_setup(struct env *e, const char *test_name)
 		env_set_knob(e, SWAPIN_BATCH, "1");
 	if (path_exists(SWAPIN_BATCH_DELAY))
 		env_set_knob(e, SWAPIN_BATCH_DELAY, "0");
+	if (path_exists(SWAPIN_BATCH_CLAIM_DELAY))
+		env_set_knob(e, SWAPIN_BATCH_CLAIM_DELAY, "0");
 	if (path_exists(SWAPIN_SPLIT_DELAY))
 		env_set_knob(e, SWAPIN_SPLIT_DELAY, "0");
 	if (path_exists(SWAPIN_WAIT_DELAY))

@@ -343,6 +343,12 @@ static inline void *reader_fn(void *arg)
 	return NULL;
 }
 
+/* the errno a reader's failed read reported, from its message */
+static inline bool msg_says(const char *msg, int err)
+{
+	return strstr(msg, strerror(err)) != NULL;
+}
+
 /*
  * A pread() of page @idx of @t as read_page() does it, by the calling thread,
  * marked for fault injection (swapin_fault.h) while it reads if @inject:

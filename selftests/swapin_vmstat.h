@@ -19,6 +19,7 @@
 #define SWAPIN_DELAY		SWAPIN_SYSFS_DIR "/debug_delay_us"
 #define SWAPIN_BATCH		SWAPIN_SYSFS_DIR "/batch"
 #define SWAPIN_BATCH_DELAY	SWAPIN_SYSFS_DIR "/debug_batch_delay_us"
+#define SWAPIN_BATCH_CLAIM_DELAY SWAPIN_SYSFS_DIR "/debug_batch_claim_delay_us"
 #define SWAPIN_SPLIT_DELAY	SWAPIN_SYSFS_DIR "/debug_split_delay_us"
 #define SWAPIN_WAIT_DELAY	SWAPIN_SYSFS_DIR "/debug_wait_delay_us"
 #define ZSWAP_ENABLED		"/sys/module/zswap/parameters/enabled"
