@@ -11,6 +11,8 @@
  *    page-cluster 0, nothing is batched and every page faults (today's
  *    behaviour); data and accounting as always.
  *  - one_fault_maps_window: the fault that takes a batch maps all of it.
+ *  - vma_bounds: a batch started by a fault ends with the faulting vma: it
+ *    reads and maps nothing past it; MADV_RANDOM turns batching off.
  *  - random_no_batch: faults in a scattered order never batch: random
  *    access pays no neighbour reads (each page is read once, when asked).
  *  - neighbour_waiters: tasks reading a neighbour while the batch holds it
@@ -238,6 +240,52 @@ TEST_F_TIMEOUT(batch, one_fault_maps_window, 300)
 		TH_LOG("%ld of the window's %d pages mapped by its fault", mapped, WINDOW);
 	EXPECT_EQ(0, tf_mapped(t, WINDOW, n - WINDOW, NULL));
 	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_MAP, "after the window's fault"));
+	tf_close(t);
+	CHECK_BACK(&self->e);
+}
+
+/*
+ * The window ends where the vma does: a mapping of the file's first 4 pages
+ * only, in front of a PROT_NONE reservation; the fault on page 0 batches
+ * pages 1-3 and maps them, and reads and maps nothing past the vma.  Then
+ * MADV_RANDOM on a mapping of the whole file: faults in order batch nothing.
+ */
+TEST_F_TIMEOUT(batch, vma_bounds, 300)
+{
+	struct tfile *t = &self->t;
+	size_t n = 2 * WINDOW, in_vma = WINDOW / 2, i;
+	struct vmsnap v0, v1, v2;
+	char *base, *map;
+
+	ASSERT_EQ(0, file_out(self, n, 17));
+	base = mmap(NULL, WINDOW * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	map = mmap(base, in_vma * ps, PROT_READ, MAP_SHARED | MAP_FIXED, t->fd, 0);
+	ASSERT_EQ(base, map);
+	vm_snap(&v0);
+	(void)*(volatile char *)map;
+	vm_snap(&v1);
+	vm_print("a fault in a 4-page vma", &v0, &v1);
+	EXPECT_EQ((long long)(in_vma - 1), vm_d(&v0, &v1, V_BATCH))
+		TH_LOG("the batch did not end with the vma");
+	EXPECT_PAGES("pages read", vm_reads(&v0, &v1), in_vma);
+	EXPECT_EQ((long)in_vma, pages_mapped(map, in_vma, NULL));
+	EXPECT_EQ(0, pages_mapped(base + in_vma * ps, WINDOW - in_vma, NULL))
+		TH_LOG("pages mapped past the end of the faulting vma");
+	ASSERT_EQ(0, munmap(base, WINDOW * ps));
+
+	map = mmap(NULL, n * ps, PROT_READ, MAP_SHARED, t->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, madvise(map, n * ps, MADV_RANDOM));
+	for (i = WINDOW; i < n; i++)
+		(void)*(volatile char *)(map + i * ps);
+	vm_snap(&v2);
+	vm_print("faults in order under MADV_RANDOM", &v1, &v2);
+	EXPECT_EQ(0, vm_d(&v1, &v2, V_BATCH))
+		TH_LOG("MADV_RANDOM: %lld pages batched", vm_d(&v1, &v2, V_BATCH));
+	EXPECT_PAGES("pages read", vm_reads(&v1, &v2), WINDOW);
+	ASSERT_EQ(0, munmap(map, n * ps));
+	EXPECT_EQ(0, tf_verify(t, 0, n, VIA_PREAD, "after the vma tests"));
 	tf_close(t);
 	CHECK_BACK(&self->e);
 }

@@ -245,7 +245,7 @@ out:
 	return n;
 }
 
-long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec)
+long pages_mapped(const void *addr, size_t n, unsigned char *vec)
 {
 	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	long mapped = 0;
@@ -255,8 +255,7 @@ long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec)
 	if (pm < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (read_u64_at(pm, (uintptr_t)(t->map + (first + i) * ps) / ps,
-				&e)) {
+		if (read_u64_at(pm, (uintptr_t)addr / ps + i, &e)) {
 			mapped = -1;
 			break;
 		}
@@ -266,6 +265,11 @@ long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec)
 	}
 	close(pm);
 	return mapped;
+}
+
+long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec)
+{
+	return pages_mapped(t->map + first * ps, n, vec);
 }
 
 long tf_resident(struct tfile *t, size_t first, size_t n,

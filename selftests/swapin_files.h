@@ -52,6 +52,8 @@ long tf_resident(struct tfile *t, size_t first, size_t n,
  * error.
  */
 long tf_mapped(struct tfile *t, size_t first, size_t n, unsigned char *vec);
+/* the same for any @n pages from page-aligned @addr */
+long pages_mapped(const void *addr, size_t n, unsigned char *vec);
 /* lru_add_drain() on every CPU, by running MADV_COLD on each of them */
 void lru_drain_all(void);
 /*
