@@ -577,6 +577,15 @@ TEST_F_TIMEOUT(batch, swapoff_mid_batch, 300)
 	CHECK_BACK(&self->e);
 }
 
+/* a shim: @k pages of a memfd (pattern @id) out, which move the next file's slots on */
+static int shim_out(struct tfile *shim, size_t k, unsigned int id)
+{
+	if (tf_memfd(shim, "batch-shim", k, id, 0) ||
+	    tf_map(shim, PROT_READ | PROT_WRITE) || tf_write(shim, 0, k, 1))
+		return -1;
+	return force_out(shim, 0, k, NULL);
+}
+
 /*
  * The slots of a window's neighbours can run past the end of a swap cluster
  * (512 slots with THP swap, 256 without), where the batch must not pin them
@@ -613,10 +622,7 @@ TEST_F_TIMEOUT(batch, cluster_end, 300)
 	for (k = 0; k < WINDOW; k++) {
 		snprintf(what, sizeof(what), "file after a %zu page shim", k);
 		if (k) {
-			ASSERT_EQ(0, tf_memfd(&shim, "batch-shim", k, 90, 0));
-			ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
-			ASSERT_EQ(0, tf_write(&shim, 0, k, 1));
-			ASSERT_EQ(0, force_out(&shim, 0, k, NULL));
+			ASSERT_EQ(0, shim_out(&shim, k, 90));
 		}
 		ASSERT_EQ(0, file_out(self, n, 91 + k));
 		used = swapdev_used_kb(&self->sd1);
@@ -817,10 +823,7 @@ TEST_F_TIMEOUT(batch, pin_refused_neighbours, 300)
 		/* shim and file out from one CPU: consecutive slots */
 		ASSERT_EQ(0, pin_cpu(sched_getcpu()));
 		if (k) {
-			ASSERT_EQ(0, tf_memfd(&shim, "batch-shim", k, 100, 0));
-			ASSERT_EQ(0, tf_map(&shim, PROT_READ | PROT_WRITE));
-			ASSERT_EQ(0, tf_write(&shim, 0, k, 1));
-			ASSERT_EQ(0, force_out(&shim, 0, k, NULL));
+			ASSERT_EQ(0, shim_out(&shim, k, 100));
 		}
 		ASSERT_EQ(0, file_out(self, n, 101 + k));
 		ASSERT_EQ(0, sched_setaffinity(0, sizeof(old), &old));

@@ -139,12 +139,47 @@ static int in_child(const char *cg, int (*fn)(int fd), int fd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/*
+ * Fault in the @n pages mapped at @map (MADV_PAGEOUT takes what a mapping
+ * maps), then page them out until mincore() sees none left: 0, or the step
+ * that failed (4 madvise, 5 mincore, 6 pages still in after five tries).
+ */
+static int pageout_mapped(char *map, size_t n)
+{
+	unsigned char *vec = malloc(n);
+	size_t i, left;
+	int k, r = 6;
+
+	if (!vec)
+		return 5;
+	for (i = 0; i < n; i++)
+		(void)*(volatile char *)(map + i * ps);
+	for (k = 0; k < 5; k++) {
+		if (madvise(map, n * ps, MADV_PAGEOUT)) {
+			r = 4;
+			break;
+		}
+		if (mincore(map, n * ps, vec)) {
+			r = 5;
+			break;
+		}
+		for (i = 0, left = 0; i < n; i++)
+			left += vec[i] & 1;
+		if (!left) {
+			r = 0;
+			break;
+		}
+		usleep(20000);
+	}
+	free(vec);
+	return r;
+}
+
 /* X: write the 2M file, then push it out to swap */
 static int write_out(int fd)
 {
 	size_t len = FILE_PAGES * ps, i, w;
 	unsigned char *buf = malloc(ps);
-	unsigned char vec[FILE_PAGES];
 	char *map;
 
 	if (!buf)
@@ -163,20 +198,7 @@ static int write_out(int fd)
 	map = mmap(map, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (map == MAP_FAILED)
 		return 3;
-	for (i = 0; i < FILE_PAGES; i++)
-		(void)*(volatile char *)(map + i * ps);
-	for (i = 0; i < 5; i++) {
-		if (madvise(map, len, MADV_PAGEOUT))
-			return 4;
-		if (mincore(map, len, vec))
-			return 5;
-		for (w = 0; w < FILE_PAGES && !(vec[w] & 1); w++)
-			;
-		if (w == FILE_PAGES)
-			return 0;
-		usleep(20000);
-	}
-	return 6;
+	return pageout_mapped(map, FILE_PAGES);
 }
 
 /* Y: read page 0 with the next swap read failing (the owner's large read) */
@@ -311,44 +333,40 @@ static int write_y_half(int fd)
 	return write_half(fd, false);
 }
 
-/* push the whole file out from one CPU (consecutive slots); 0 if none left */
+/* push the whole file out (the caller pins a CPU: consecutive slots); 0 if none left */
 static int batch_file_out(int fd)
 {
-	size_t len = BATCH_PAGES * ps, i, left = 0;
-	unsigned char *vec = malloc(BATCH_PAGES);
+	size_t len = BATCH_PAGES * ps;
 	char *map;
-	int r = -1, k;
+	int r;
 
 	/* the writers' folios may still sit in other CPUs' LRU add batches */
 	lru_drain_all();
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (!vec || map == MAP_FAILED)
-		goto out;
-	/* MADV_PAGEOUT takes what this mapping maps: fault it all in first */
-	for (i = 0; i < BATCH_PAGES; i++)
-		(void)*(volatile char *)(map + i * ps);
-	for (k = 0; k < 5; k++) {
-		if (madvise(map, len, MADV_PAGEOUT) || mincore(map, len, vec))
-			break;
-		for (i = 0, left = 0; i < BATCH_PAGES; i++)
-			left += vec[i] & 1;
-		if (!left) {
-			r = 0;
-			break;
-		}
-		usleep(20000);
-	}
-out:
-	if (map != MAP_FAILED)
-		munmap(map, len);
-	free(vec);
+	if (map == MAP_FAILED)
+		return -1;
+	r = pageout_mapped(map, BATCH_PAGES);
+	munmap(map, len);
 	return r;
+}
+
+/* a v1 cgroup's memory and memory+swap usage, in bytes */
+struct v1_usage {
+	long long mem, memsw;
+};
+
+static struct v1_usage v1_usage(const char *cg)
+{
+	return (struct v1_usage){
+		.mem = v1_read(cg, "memory.usage_in_bytes"),
+		.memsw = v1_read(cg, "memory.memsw.usage_in_bytes"),
+	};
 }
 
 TEST_F_TIMEOUT(memsw, batch_two_cgroups, 300)
 {
 	struct env *e = &self->e;
-	long long x_mem0, x_memsw0, y_mem0, y_memsw0, x_mem1, x_memsw1, y_mem1, y_memsw1;
+	struct v1_usage x0, y0, x1, y1;
 	long long half = (long long)(BATCH_PAGES / 2) * ps, batched;
 	unsigned char *buf = malloc(ps);
 	struct vmsnap v0, v1;
@@ -375,19 +393,17 @@ TEST_F_TIMEOUT(memsw, batch_two_cgroups, 300)
 	sched_setaffinity(0, sizeof(old), &old);
 	ASSERT_EQ(0, r) TH_LOG("the file did not go out to swap");
 
-	x_mem0 = v1_read(self->x, "memory.usage_in_bytes");
-	x_memsw0 = v1_read(self->x, "memory.memsw.usage_in_bytes");
-	y_mem0 = v1_read(self->y, "memory.usage_in_bytes");
-	y_memsw0 = v1_read(self->y, "memory.memsw.usage_in_bytes");
+	x0 = v1_usage(self->x);
+	y0 = v1_usage(self->y);
 	diag("out: x memory %lld, memory+swap %lld; y memory %lld, memory+swap %lld",
-	     x_mem0, x_memsw0, y_mem0, y_memsw0);
+	     x0.mem, x0.memsw, y0.mem, y0.memsw);
 	/*
 	 * memory+swap less memory is the swap charge alone (per-cpu stocks
 	 * and kernel memory count in both): exactly each half, out.
 	 */
-	ASSERT_EQ(half, x_memsw0 - x_mem0)
+	ASSERT_EQ(half, x0.memsw - x0.mem)
 		TH_LOG("x's swap charge is not its half swapped out");
-	ASSERT_EQ(half, y_memsw0 - y_mem0)
+	ASSERT_EQ(half, y0.memsw - y0.mem)
 		TH_LOG("y's swap charge is not its half swapped out");
 
 	/* read in order from the root cgroup: batches cross from x to y */
@@ -415,27 +431,25 @@ TEST_F_TIMEOUT(memsw, batch_two_cgroups, 300)
 				       (BATCH_PAGES / 256 + 2)))
 		TH_LOG("only %lld pages came in batches", batched);
 
-	x_mem1 = v1_read(self->x, "memory.usage_in_bytes");
-	x_memsw1 = v1_read(self->x, "memory.memsw.usage_in_bytes");
-	y_mem1 = v1_read(self->y, "memory.usage_in_bytes");
-	y_memsw1 = v1_read(self->y, "memory.memsw.usage_in_bytes");
+	x1 = v1_usage(self->x);
+	y1 = v1_usage(self->y);
 	diag("in: x memory %lld, memory+swap %lld; y memory %lld, memory+swap %lld",
-	     x_mem1, x_memsw1, y_mem1, y_memsw1);
+	     x1.mem, x1.memsw, y1.mem, y1.memsw);
 	/* each half charged to the cgroup whose slots it was in */
-	EXPECT_GE(x_mem1 - x_mem0, half - SLACK_BYTES)
-		TH_LOG("x was charged %lld bytes for its half", x_mem1 - x_mem0);
-	EXPECT_GE(y_mem1 - y_mem0, half - SLACK_BYTES)
-		TH_LOG("y was charged %lld bytes for its half", y_mem1 - y_mem0);
+	EXPECT_GE(x1.mem - x0.mem, half - SLACK_BYTES)
+		TH_LOG("x was charged %lld bytes for its half", x1.mem - x0.mem);
+	EXPECT_GE(y1.mem - y0.mem, half - SLACK_BYTES)
+		TH_LOG("y was charged %lld bytes for its half", y1.mem - y0.mem);
 	/* and each slot's swap charge dropped from it at the swapin */
-	EXPECT_EQ(0, x_memsw1 - x_mem1)
-		TH_LOG("x still has %lld bytes of swap charged", x_memsw1 - x_mem1);
-	EXPECT_EQ(0, y_memsw1 - y_mem1)
-		TH_LOG("y still has %lld bytes of swap charged", y_memsw1 - y_mem1);
+	EXPECT_EQ(0, x1.memsw - x1.mem)
+		TH_LOG("x still has %lld bytes of swap charged", x1.memsw - x1.mem);
+	EXPECT_EQ(0, y1.memsw - y1.mem)
+		TH_LOG("y still has %lld bytes of swap charged", y1.memsw - y1.mem);
 	/* memory+swap unmoved */
-	EXPECT_LE(llabs(x_memsw1 - x_memsw0), SLACK_BYTES)
-		TH_LOG("x's memory+swap moved by %lld bytes", x_memsw1 - x_memsw0);
-	EXPECT_LE(llabs(y_memsw1 - y_memsw0), SLACK_BYTES)
-		TH_LOG("y's memory+swap moved by %lld bytes", y_memsw1 - y_memsw0);
+	EXPECT_LE(llabs(x1.memsw - x0.memsw), SLACK_BYTES)
+		TH_LOG("x's memory+swap moved by %lld bytes", x1.memsw - x0.memsw);
+	EXPECT_LE(llabs(y1.memsw - y0.memsw), SLACK_BYTES)
+		TH_LOG("y's memory+swap moved by %lld bytes", y1.memsw - y0.memsw);
 	close(fd);
 	free(buf);
 }
